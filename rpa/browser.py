@@ -1,0 +1,170 @@
+"""Finding and launching a browser (SPEC §6).
+
+Order: `RPA_BROWSER_PATH`; `RPA_BROWSER_CHANNEL` (msedge, chrome); a system Chromium/Chrome/Edge
+on PATH or in its usual Windows/macOS place; Playwright's own Chromium. `python -m rpa.browser
+ensure` (run by `make setup`) installs one when none is found.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rpa.errors import ConfigError
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
+
+    from rpa.config import Settings
+
+# --no-sandbox is Playwright's default already; the rest keep Chromium off the network it
+# would otherwise call home to (refused on closed networks, slow everywhere).
+LAUNCH_ARGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SYSTEM_BROWSERS = [
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "microsoft-edge",
+    "microsoft-edge-stable",
+    "msedge",
+]
+WELL_KNOWN_PATHS = [
+    r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe",
+    r"C:\Program Files\Microsoft\Edge\Application\msedge.exe",
+    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+]
+
+
+@dataclass(frozen=True)
+class BrowserChoice:
+    """How to launch: an executable path, a Playwright channel, or Playwright's own build."""
+
+    executable_path: str | None = None
+    channel: str | None = None
+    source: str = "playwright"
+
+    def describe(self) -> str:
+        return self.executable_path or (f"channel {self.channel}" if self.channel else "Playwright Chromium")
+
+
+def playwright_chromium_path() -> str | None:
+    """Playwright's own Chromium, if it was downloaded (without starting a driver)."""
+    base = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or _default_playwright_cache())
+    if not base.is_dir():
+        return None
+    for exe in sorted(base.glob("chromium-*/chrome-*/chrome*"), reverse=True):
+        if exe.is_file() and os.access(exe, os.X_OK) and exe.stem in ("chrome", "chrome.exe"):
+            return str(exe)
+    return None
+
+
+def _default_playwright_cache() -> Path:
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", "~")).expanduser() / "ms-playwright"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "ms-playwright"
+    return Path.home() / ".cache" / "ms-playwright"
+
+
+def find_browser(browser_path: str | None = None, browser_channel: str | None = None) -> BrowserChoice | None:
+    """The first browser found in SPEC §6's order, or None."""
+    if browser_path:
+        if not Path(browser_path).is_file():
+            raise ConfigError(f"RPA_BROWSER_PATH 指向的浏览器不存在：{browser_path!r}，请检查路径。")
+        return BrowserChoice(executable_path=browser_path, source="RPA_BROWSER_PATH")
+    if browser_channel:
+        return BrowserChoice(channel=browser_channel, source="RPA_BROWSER_CHANNEL")
+    for name in SYSTEM_BROWSERS:
+        found = shutil.which(name)
+        if found:
+            return BrowserChoice(executable_path=found, source="PATH")
+    for path in WELL_KNOWN_PATHS:
+        if Path(path).is_file():
+            return BrowserChoice(executable_path=path, source="system")
+    own = playwright_chromium_path()
+    if own:
+        return BrowserChoice(executable_path=own, source="playwright")
+    return None
+
+
+def choose_browser(settings: Settings) -> BrowserChoice:
+    """The browser to use, or a ConfigError telling the secretary what to install."""
+    choice = find_browser(settings.browser_path, settings.browser_channel)
+    if choice is None:
+        raise ConfigError(
+            "没有找到可用的浏览器。请安装 Microsoft Edge 或 Google Chrome，"
+            "或设置 RPA_BROWSER_PATH 指向浏览器程序，或运行 make setup。"
+        )
+    return choice
+
+
+def launch(playwright: Playwright, settings: Settings, *, headless: bool | None = None) -> Browser:
+    """Launch the chosen browser with the flags a closed network needs."""
+    choice = choose_browser(settings)
+    return playwright.chromium.launch(
+        executable_path=choice.executable_path,
+        channel=choice.channel,
+        headless=settings.headless if headless is None else headless,
+        args=LAUNCH_ARGS,
+    )
+
+
+def has_cjk_fonts() -> bool:
+    """Whether fontconfig knows a Chinese font (elsewhere than Linux we trust the OS)."""
+    if not sys.platform.startswith("linux") or not shutil.which("fc-list"):
+        return True
+    out = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
+    return bool(out.strip())
+
+
+def _apt_install(*packages: str) -> bool:
+    if not (shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0):
+        return False
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    print(f"setup: apt-get install {' '.join(packages)}", flush=True)
+    subprocess.run(["apt-get", "update", "-qq"], env=env, check=False)
+    return subprocess.run(["apt-get", "install", "-y", "-qq", *packages], env=env).returncode == 0
+
+
+def ensure() -> int:
+    """Make sure a browser and CJK fonts exist; install what is missing (idempotent)."""
+    choice = find_browser(os.environ.get("RPA_BROWSER_PATH"), os.environ.get("RPA_BROWSER_CHANNEL"))
+    if choice is None:
+        print("setup: no browser found, trying `playwright install chromium`", flush=True)
+        try:
+            subprocess.run(
+                [sys.executable, "-m", "playwright", "install", "chromium"], timeout=600, check=True
+            )
+        except (subprocess.SubprocessError, OSError):
+            print("setup: Playwright could not download its browser", flush=True)
+        choice = find_browser()
+        if choice is None and _apt_install("chromium", "fonts-noto-cjk"):
+            choice = find_browser()
+    if choice is None:
+        print("setup: no browser; set RPA_BROWSER_PATH or install Chromium/Chrome/Edge", file=sys.stderr)
+        return 1
+    if not has_cjk_fonts() and not _apt_install("fonts-noto-cjk"):
+        print("setup: warning: no Chinese font found; screenshots may show boxes", file=sys.stderr)
+    print(f"setup: browser {choice.describe()} ({choice.source})")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["ensure"]:
+        sys.exit(ensure())
+    choice = find_browser()
+    print(choice.describe() if choice else "none")

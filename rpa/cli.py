@@ -1,0 +1,187 @@
+"""The `rpa` command: a thin layer over the modules; plain Chinese messages, never a traceback.
+
+Imports are lazy so that `rpa --help` does not load Playwright or openpyxl.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+
+app = typer.Typer(
+    help="智慧团建 团组织关系批量转出工具（zhtj-rpa）",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+BatchArg = typer.Argument(..., help="已审批的批量转接名单（.xlsx）", show_default=False)
+OutOpt = typer.Option(..., "--out", "-o", help="输出目录（日志、截图、报告）", show_default=False)
+PortalOpt = typer.Option(None, "--portal", help="门户地址（默认取 RPA_PORTAL_URL）")
+ConcurrencyOpt = typer.Option(None, "--concurrency", "-c", help="同时打开的页面数")
+HeadedOpt = typer.Option(False, "--headed", help="显示浏览器窗口")
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _settings(**overrides):
+    from rpa.config import load_settings
+
+    return load_settings(**overrides)
+
+
+def _run(body: Callable[[], int]) -> None:
+    """Run a command body; turn the tool's own errors into a message and exit code 2."""
+    from rpa.errors import RpaError
+
+    try:
+        code = body()
+    except RpaError as exc:
+        _console().print(f"[red]错误：{exc.message}[/red]")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        _console().print("[yellow]已中断。[/yellow]")
+        raise typer.Exit(130) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def template(out: Path = typer.Argument(..., help="要生成的空白名单文件（.xlsx）")) -> None:
+    """生成带下拉选项和填写说明的空白批量名单。"""
+
+    def body() -> int:
+        from rpa.template import write_template
+
+        write_template(out)
+        _console().print(f"已生成空白名单：{out}")
+        return 0
+
+    _run(body)
+
+
+@app.command()
+def validate(
+    batch: Path = BatchArg,
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="写出 checked.xlsx 和 validation.json 的目录"),
+    online: bool = typer.Option(False, "--online", help="同时在门户中核对每个转入组织路径"),
+) -> None:
+    """逐行检查名单，指出需要修改的单元格。"""
+
+    def body() -> int:
+        from rpa.validate import validate_command
+
+        return validate_command(batch, out, online=online, console=_console())
+
+    _run(body)
+
+
+def _batch_run(mode: str, batch: Path, out: Path, portal, concurrency, headed) -> None:
+    def body() -> int:
+        from rpa.runner import run_batch
+
+        settings = _settings(portal_url=portal, concurrency=concurrency, headless=False if headed else None)
+        return run_batch(mode, batch, out, settings, console=_console())
+
+    _run(body)
+
+
+@app.command()
+def preview(
+    batch: Path = BatchArg, out: Path = OutOpt, portal: Optional[str] = PortalOpt,
+    concurrency: Optional[int] = ConcurrencyOpt, headed: bool = HeadedOpt,
+) -> None:
+    """试运行：逐行填写表单并截图，不提交。"""
+    _batch_run("preview", batch, out, portal, concurrency, headed)
+
+
+@app.command()
+def submit(
+    batch: Path = BatchArg, out: Path = OutOpt, portal: Optional[str] = PortalOpt,
+    concurrency: Optional[int] = ConcurrencyOpt, headed: bool = HeadedOpt,
+) -> None:
+    """正式提交；输出目录已存在时从中断处继续。"""
+    _batch_run("submit", batch, out, portal, concurrency, headed)
+
+
+@app.command()
+def retry(
+    out: Path = typer.Argument(..., help="上次运行的输出目录"), portal: Optional[str] = PortalOpt,
+    concurrency: Optional[int] = ConcurrencyOpt, headed: bool = HeadedOpt,
+) -> None:
+    """重新办理上次未成功的行（已提交的行不会重复提交）。"""
+
+    def body() -> int:
+        from rpa.runner import retry_run
+
+        settings = _settings(portal_url=portal, concurrency=concurrency, headless=False if headed else None)
+        return retry_run(out, settings, console=_console())
+
+    _run(body)
+
+
+@app.command()
+def status(out: Path = typer.Argument(..., help="运行的输出目录")) -> None:
+    """显示各状态的行数和需要人工处理的行。"""
+
+    def body() -> int:
+        from rpa.status import show_status
+
+        return show_status(out, console=_console())
+
+    _run(body)
+
+
+@app.command()
+def login(portal: Optional[str] = PortalOpt) -> None:
+    """打开浏览器窗口，由您输入验证码登录，并保存登录状态供之后使用。"""
+
+    def body() -> int:
+        from rpa.portal.login import interactive_login
+
+        return interactive_login(_settings(portal_url=portal), console=_console())
+
+    _run(body)
+
+
+@app.command()
+def demo() -> None:
+    """启动本地模拟门户，先试运行再正式提交示例名单，并给出报告位置。"""
+
+    def body() -> int:
+        from rpa.demo import run_demo
+
+        return run_demo(console=_console())
+
+    _run(body)
+
+
+@app.command()
+def run(job: Path = typer.Argument(..., help="任务文件，如 jobs/demo.toml")) -> None:
+    """按任务文件（TOML）运行：名单、模式（preview/submit）、输出目录和设置。"""
+
+    def body() -> int:
+        from rpa.config import load_job
+        from rpa.errors import ConfigError
+        from rpa.runner import run_batch
+
+        spec, settings = load_job(job)
+        mode = spec.get("mode", "preview")
+        if mode not in ("preview", "submit") or "batch" not in spec or "out" not in spec:
+            raise ConfigError("任务文件的 [job] 需要 batch、out，mode 只能是 preview 或 submit。")
+        return run_batch(mode, Path(spec["batch"]), Path(spec["out"]), settings, console=_console())
+
+    _run(body)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
