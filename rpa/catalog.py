@@ -1,0 +1,299 @@
+"""The selector catalog: `selectors/portal.toml` (plus `vocabulary.toml`), loaded and checked.
+
+Everything the tool must know to find things in the portal — locators, form labels, option
+labels, the messages it waits for, the API paths — is data in `selectors/`, so a change of
+wording in the portal is an edit there, not here. `load_catalog()` checks the file against
+`SCHEMA` at start: a missing or unknown key is a `ConfigError` naming the file and the key,
+before any browser opens.
+
+A locator in the catalog is an inline table with one *kind* key and optional modifiers::
+
+    { role = "button", name = "提交" }        page.get_by_role("button", name="提交", exact=True)
+    { text = "申请迁移成功" }                 page.get_by_text("申请迁移成功", exact=True)
+    { field = "转出原因" }                    the el-form-item whose label reads 转出原因
+    { placeholder = "请输入身份证号" }         page.get_by_placeholder(..., exact=True)
+    { alt = "验证码" }                        page.get_by_alt_text(..., exact=True)
+    { css = ".el-message" }                   page.locator(".el-message")
+    ..., has_text = "选择转出人"              .filter(has_text=...)
+    ..., within = "chooser"                   looked up inside another locator of the section
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rpa.errors import ConfigError
+from rpa.vocabulary import Destination, Vocabulary, load_vocabulary
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
+
+CATALOG_FILE = "portal.toml"
+
+LOC, STR, INT = "locator", "text", "number"
+
+# section -> key -> kind. Nested tables ("transfer.labels", "options.*") are listed as sections.
+SCHEMA: dict[str, dict[str, str]] = {
+    "signin": {
+        "path": STR, "account": LOC, "password": LOC, "captcha": LOC, "captcha_image": LOC,
+        "submit": LOC,
+    },
+    "menu": {
+        "path": STR, "title": LOC, "logout": LOC, "home": LOC, "transfer_group": LOC,
+        "transfer_out": LOC, "history": LOC,
+    },
+    "transfer": {
+        "path": STR, "chooser": LOC, "branch": LOC, "member": LOC, "form": LOC, "steps": LOC,
+        "submit": LOC, "reset": LOC, "member_option": STR,
+    },
+    "transfer.labels": {
+        key: STR
+        for key in (
+            "name", "id_number", "phone", "contact", "branch", "branch_admin", "branch_phone",
+            "parent_phone", "province_flag", "province", "target_full_name", "reason",
+            "study_type", "target", "applied_at", "remark",
+        )
+    },
+    "options.province_flag": {"yes": STR, "no": STR},
+    "orgpicker": {
+        "popper": LOC, "menu": LOC, "node": LOC, "node_label": LOC, "node_radio": LOC,
+        "node_loading": LOC, "node_expand": LOC, "separator": STR,
+    },
+    "history": {"path": STR, "search": LOC, "query": LOC, "table": LOC, "row": LOC, "revoke": LOC},
+    "widgets": {
+        "form_item": LOC, "form_item_label": LOC, "form_item_content": LOC, "input": LOC, "select": LOC,
+        "select_dropdown": LOC, "select_option": LOC, "select_empty": LOC, "cascader": LOC,
+        "message": LOC, "message_error": LOC, "message_box": LOC, "confirm": LOC, "form_error": LOC, "loading": LOC,
+    },
+    "messages": {
+        "submitted": STR, "duplicate": STR, "expired": STR, "busy": STR, "confirm": STR,
+        "wrong_password": STR, "captcha": STR, "revoked": STR,
+    },
+    "api": {
+        "prefix": STR, "login": STR, "userinfo": STR, "branches": STR, "members": STR,
+        "orgtree": STR, "apply": STR, "history": STR, "revoke": STR, "ok": INT, "failed": INT,
+        "expired": INT,
+    },
+}
+# Option groups whose keys are canonical values; checked against vocabulary.toml instead.
+OPTION_GROUPS = ("reason", "study_type", "province")
+LOCATOR_KINDS = ("role", "text", "field", "placeholder", "alt", "css")
+LOCATOR_MODIFIERS = ("name", "has_text", "within")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The checked catalog. Build it with `load_catalog()`."""
+
+    path: Path
+    data: Mapping[str, Mapping[str, Any]]  # "section" or "section.sub" -> key -> value
+    vocabulary: Vocabulary
+
+    # --- values ----------------------------------------------------------------------------
+
+    def text(self, dotted: str) -> str:
+        """A text value, e.g. `text("messages.submitted")`."""
+        section, key = dotted.rsplit(".", 1)
+        return self.data[section][key]
+
+    def number(self, dotted: str) -> int:
+        section, key = dotted.rsplit(".", 1)
+        return int(self.data[section][key])
+
+    def label(self, field: str) -> str:
+        """The label the transfer form shows for one of its fields (`transfer.labels`)."""
+        return self.data["transfer.labels"][field]
+
+    def option(self, group: str, canonical: str) -> str:
+        """The option label the portal shows for a canonical value (`options.<group>`)."""
+        try:
+            return self.data[f"options.{group}"][canonical]
+        except KeyError:
+            raise ConfigError(
+                f"选择器目录 {str(self.path)!r} 的 [options.{group}] 中没有 {canonical!r}，"
+                "请补上该选项在门户中显示的文字。"
+            ) from None
+
+    def flag_option(self, flag: bool) -> str:
+        return self.data["options.province_flag"]["yes" if flag else "no"]
+
+    def reason_for(self, destination: Destination | str) -> str | None:
+        """The canonical 转出原因 of a 毕业去向 (vocabulary.toml); None when not submitted."""
+        return self.vocabulary.reason_for(Destination(destination))
+
+    def api_path(self, name: str) -> str:
+        """The URL path of an API call, e.g. `/v1/center/transfer/apply`."""
+        return self.data["api"]["prefix"] + self.data["api"][name]
+
+    def member_option(self, name: str, masked_id: str) -> str:
+        return self.data["transfer"]["member_option"].format(name=name, masked_id=masked_id)
+
+    # --- locators --------------------------------------------------------------------------
+
+    def locator(self, root: Page | Locator, dotted: str) -> Locator:
+        """Build the catalog's locator `section.key` under `root` (a page or a locator)."""
+        section, key = dotted.rsplit(".", 1)
+        spec = self.data[section][key]
+        if "within" in spec:
+            root = self.locator(root, f"{section}.{spec['within']}")
+        return self._build(root, spec)
+
+    def field(self, root: Page | Locator, label: str) -> Locator:
+        """The el-form-item labelled `label` under `root`."""
+        return self._build(root, {"field": label})
+
+    def _build(self, root: Page | Locator, spec: Mapping[str, str]) -> Locator:
+        if "role" in spec:
+            loc = root.get_by_role(spec["role"], name=spec.get("name"), exact=True)  # type: ignore[arg-type]
+        elif "text" in spec:
+            loc = root.get_by_text(spec["text"], exact=True)
+        elif "placeholder" in spec:
+            loc = root.get_by_placeholder(spec["placeholder"], exact=True)
+        elif "alt" in spec:
+            loc = root.get_by_alt_text(spec["alt"], exact=True)
+        elif "css" in spec:
+            loc = root.locator(spec["css"])
+        else:  # field: the form item whose own label is exactly this text (a colon allowed)
+            widgets = self.data["widgets"]
+            from playwright.sync_api import Locator as _Locator
+
+            page = root.page if isinstance(root, _Locator) else root  # `has=` is relative: build it from the page
+            label = page.locator(widgets["form_item_label"]["css"]).filter(has_text=_exact(spec["field"]))
+            loc = root.locator(widgets["form_item"]["css"]).filter(has=label)
+        if "has_text" in spec:
+            loc = loc.filter(has_text=spec["has_text"])
+        return loc
+
+
+def _exact(text: str) -> re.Pattern[str]:
+    return re.compile(rf"^\s*{re.escape(text)}\s*[:：]?\s*$")
+
+
+def load_catalog(selectors_dir: Path | str | None = None) -> Catalog:
+    """Load and check `portal.toml` and `vocabulary.toml` from `selectors_dir`.
+
+    `selectors_dir` defaults to the repository's `selectors/` (`Settings.selectors_dir`), so a
+    test or a secretary can point a run at an edited copy. Raises `ConfigError` (Chinese,
+    naming the file and the key) when anything is missing, unknown or malformed.
+    """
+    if selectors_dir is None:
+        from rpa.config import DEFAULT_SELECTORS_DIR
+
+        selectors_dir = DEFAULT_SELECTORS_DIR
+    path = Path(selectors_dir).resolve() / CATALOG_FILE
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"找不到选择器目录文件 {str(path)!r}，请检查 RPA_SELECTORS_DIR。") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"选择器目录文件 {str(path)!r} 格式有误：{exc}") from None
+    vocabulary = load_vocabulary(path.parent)
+    data = _check(path, raw, vocabulary)
+    return Catalog(path=path, data=data, vocabulary=vocabulary)
+
+
+def catalog_for(settings) -> Catalog:
+    """The catalog of `settings.selectors_dir`."""
+    return load_catalog(settings.selectors_dir)
+
+
+def _check(path: Path, raw: dict[str, Any], vocabulary: Vocabulary) -> dict[str, dict[str, Any]]:
+    where = f"选择器目录 {str(path)!r}"
+
+    def fail(message: str) -> ConfigError:
+        return ConfigError(f"{where} {message}")
+
+    flat: dict[str, dict[str, Any]] = {}
+
+    def walk(prefix: str, table: dict[str, Any]) -> None:
+        values = {k: v for k, v in table.items() if not _is_section(prefix, k, v)}
+        if prefix:
+            flat[prefix] = values
+        elif values:
+            key = next(iter(values))
+            raise fail(f"顶层有未知的键 {key!r}，每个键都应放在某一节（如 [transfer]）下。")
+        for key, value in table.items():
+            if _is_section(prefix, key, value):
+                walk(f"{prefix}.{key}" if prefix else key, value)
+
+    walk("", raw)
+
+    known = set(SCHEMA) | {f"options.{g}" for g in OPTION_GROUPS} | {"options"}
+    for section in flat:
+        if section not in known:
+            raise fail(f"中有未知的节 [{section}]（可用：{'、'.join(sorted(SCHEMA))}）。")
+    for section, keys in SCHEMA.items():
+        if section not in flat:
+            raise fail(f"缺少节 [{section}]。请对照仓库自带的 selectors/{CATALOG_FILE} 补上。")
+        table = flat[section]
+        for key in table:
+            if key not in keys:
+                raise fail(f"的 [{section}] 中有未知的键 {key!r}（可用：{'、'.join(keys)}）。")
+        for key, kind in keys.items():
+            if key not in table:
+                raise fail(f"的 [{section}] 中缺少键 {key!r}。请对照仓库自带的 selectors/{CATALOG_FILE} 补上。")
+            _check_value(fail, section, key, kind, table[key], keys)
+
+    needed = {
+        "reason": {r.reason for r in vocabulary.destinations.values() if r.reason},
+        "study_type": set(vocabulary.study_types),
+        "province": set(vocabulary.provinces),
+    }
+    for group in OPTION_GROUPS:
+        section = f"options.{group}"
+        table = flat.get(section)
+        if table is None:
+            raise fail(f"缺少节 [{section}]（{group} 的选项文字）。")
+        for key in sorted(needed[group] - set(table)):
+            raise fail(f"的 [{section}] 中缺少键 {key!r}（vocabulary.toml 用到它）。")
+        if group != "reason":  # the portal may offer 转出原因 the tool never picks
+            for key in table:
+                if key not in needed[group]:
+                    raise fail(f"的 [{section}] 中有未知的键 {key!r}（vocabulary.toml 中没有这个值）。")
+        for key, value in table.items():
+            if not isinstance(value, str) or not value.strip():
+                raise fail(f"的 [{section}] 中 {key!r} 应为非空文字，现为 {value!r}。")
+    for key in flat.pop("options", {}):
+        raise fail(f"的 [options] 中有未知的键 {key!r}（选项文字应写在 [options.reason] 等小节中）。")
+    return flat
+
+
+def _is_section(prefix: str, key: str, value: Any) -> bool:
+    """A nested table is a section unless it is a locator (an inline table in a section)."""
+    if not isinstance(value, dict):
+        return False
+    if not prefix or prefix == "options":
+        return True
+    return f"{prefix}.{key}" in SCHEMA or (prefix == "options" and key in OPTION_GROUPS)
+
+
+def _check_value(fail, section: str, key: str, kind: str, value: Any, keys: dict[str, str]) -> None:
+    name = f"[{section}] {key}"
+    if kind == STR:
+        if not isinstance(value, str) or not value:
+            raise fail(f"中 {name} 应为非空文字，现为 {value!r}。")
+    elif kind == INT:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise fail(f"中 {name} 应为整数，现为 {value!r}。")
+    else:
+        if not isinstance(value, dict):
+            raise fail(f"中 {name} 应为定位表，如 {{ role = \"button\", name = \"提交\" }}，现为 {value!r}。")
+        kinds = [k for k in value if k in LOCATOR_KINDS]
+        unknown = [k for k in value if k not in LOCATOR_KINDS and k not in LOCATOR_MODIFIERS]
+        if unknown:
+            raise fail(f"中 {name} 有未知的定位方式 {unknown[0]!r}（可用：{'、'.join(LOCATOR_KINDS + LOCATOR_MODIFIERS)}）。")
+        if len(kinds) != 1:
+            raise fail(f"中 {name} 应恰好有一种定位方式（{'、'.join(LOCATOR_KINDS)}），现为 {value!r}。")
+        for k, v in value.items():
+            if not isinstance(v, str) or not v:
+                raise fail(f"中 {name} 的 {k} 应为非空文字，现为 {v!r}。")
+        if "name" in value and "role" not in value:
+            raise fail(f"中 {name} 的 name 只能与 role 一起使用。")
+        within = value.get("within")
+        if within is not None and (keys.get(within) != LOC or within == key):
+            raise fail(f"中 {name} 的 within = {within!r} 不是本节中的另一个定位。")

@@ -1,0 +1,103 @@
+"""我的组织关系接转历史: a member's applications, through the API and as a page.
+
+`find_application()` is what the runner asks before it ever submits a row again (an in-doubt
+row): is there already an open application for this member?
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from playwright.sync_api import expect
+
+from rpa.config import DEFAULT_TIMEOUT_MS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
+
+    from rpa.catalog import Catalog
+    from rpa.portal.session import PortalSession
+
+# More than one page of history for one member would mean many revoked attempts.
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One application of the history list."""
+
+    application_id: int
+    created_at: str | None
+    stage_name: str
+    target: str
+    revoked: bool = False
+
+    @classmethod
+    def from_api(cls, row: dict[str, Any]) -> HistoryEntry:
+        return cls(
+            application_id=int(row["applicationId"]),
+            created_at=row.get("createdAt"),
+            stage_name=str(row.get("stageName", "")),
+            target=str(row.get("target", "")),
+            revoked=bool(row.get("revoked", False)),
+        )
+
+
+def applications_of(session: PortalSession, id_number: str) -> list[HistoryEntry]:
+    """Every application of the member with this ID number, newest first (revoked included)."""
+    path = session.catalog.text("api.history")
+    results = session.api(path, idNumber=id_number.strip().upper(), page=1, size=PAGE_SIZE) or {}
+    entries = [HistoryEntry.from_api(r) for r in results.get("rows", [])]
+    return sorted(entries, key=lambda e: e.application_id, reverse=True)
+
+
+def find_application(session: PortalSession, id_number: str) -> HistoryEntry | None:
+    """The member's open (not revoked) application, newest first; None when there is none.
+
+    Errors of the API call propagate (`SessionExpired`, `PortalBusy`, …): "don't know" must
+    never be read as "not there".
+    """
+    for entry in applications_of(session, id_number):
+        if not entry.revoked:
+            return entry
+    return None
+
+
+class HistoryPage:
+    """Page object for 我的组织关系接转历史 (search by ID number, the table, 撤销申请)."""
+
+    def __init__(self, page: Page, catalog: Catalog, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+        self.page = page
+        self.catalog = catalog
+        self.timeout = timeout_ms
+
+    @property
+    def search_input(self) -> Locator:
+        return self.catalog.locator(self.page, "history.search")
+
+    @property
+    def query_button(self) -> Locator:
+        return self.catalog.locator(self.page, "history.query")
+
+    @property
+    def rows(self) -> Locator:
+        return self.catalog.locator(self.page, "history.row")
+
+    def open(self) -> None:
+        """Go to the history through the left menu's URL and wait for its table."""
+        history_url = self.catalog.api_path("history")
+        with self.page.expect_response(lambda r: history_url in r.url, timeout=self.timeout):
+            self.page.goto(self.catalog.text("history.path"))
+        expect(self.catalog.locator(self.page, "history.table")).to_be_visible(timeout=self.timeout)
+
+    def search(self, id_number: str) -> list[str]:
+        """Search by ID number; the text of each row of the table."""
+        history_url = self.catalog.api_path("history")
+        self.search_input.fill(id_number)
+        with self.page.expect_response(lambda r: history_url in r.url, timeout=self.timeout):
+            self.query_button.click()
+        # The table is redrawn when its loading mask goes away.
+        loading = self.catalog.locator(self.page, "widgets.loading").filter(visible=True)
+        expect(loading).to_have_count(0, timeout=self.timeout)
+        return [t.strip() for t in self.rows.all_inner_texts()]

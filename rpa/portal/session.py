@@ -1,0 +1,242 @@
+"""A signed-in session with the portal: storage state, browser contexts and the portal's API.
+
+    session = PortalSession(settings, browser)
+    session.sign_in()                 # reuse settings.session_file, else sign in with the password
+    context = session.new_context()   # a signed-in context for one worker's page
+    session.api("transfer/history", idNumber="…")   # POST /v1/center/… with the session's cookies
+    session.close()
+
+The password is typed only in a context that records no trace (see `signin.py`); every other
+context starts from the saved storage state (cookies), so no trace a row records can hold it.
+One session belongs to one thread: Playwright's sync objects can't cross threads. The session
+file is shared between sessions and always written atomically with mode 0600.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from rpa.catalog import Catalog, load_catalog
+from rpa.errors import PortalBusy, PortalRejected, PortalTimeout, PortalUnreachable, SessionExpired
+from rpa.files import atomic_output, private_dir
+
+if TYPE_CHECKING:
+    from playwright.sync_api import APIResponse, Browser, BrowserContext
+
+    from rpa.config import Settings
+
+LOCALE = "zh-CN"
+VIEWPORT = {"width": 1280, "height": 900}
+# Element UI animates every popper and message box (~300 ms each). Playwright waits for an
+# element to stop moving before it clicks, so the animations would be most of a row's time;
+# without them Vue's <transition> finishes at once. Screenshots are unaffected.
+NO_ANIMATIONS_SCRIPT = """
+(() => {
+  const css = '*, *::before, *::after { transition: none !important; animation-duration: 0s !important; }';
+  const add = () => {
+    const style = document.createElement('style');
+    style.setAttribute('data-rpa', 'no-animations');
+    style.textContent = css;
+    (document.head || document.documentElement).appendChild(style);
+  };
+  if (document.head) add(); else document.addEventListener('DOMContentLoaded', add, { once: true });
+})();
+"""
+# Network failures Chromium reports when nothing answers at the address at all.
+UNREACHABLE_MARKERS = (
+    "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH",
+    "ERR_CONNECTION_REFUSED", "ERR_NAME_NOT_RESOLVED", "ERR_ADDRESS_UNREACHABLE",
+    "ERR_INTERNET_DISCONNECTED",
+)
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether a Playwright error says the portal's address answers nothing at all."""
+    text = str(error)
+    return any(marker in text for marker in UNREACHABLE_MARKERS)
+
+
+def unreachable(settings: Settings) -> PortalUnreachable:
+    return PortalUnreachable(
+        f"无法连接门户 {settings.portal_url}。请检查网络和 RPA_PORTAL_URL 设置后重试。",
+        url=settings.portal_url,
+    )
+
+
+def save_storage_state(path: Path, state: dict[str, Any]) -> None:
+    """Write a storage state (cookies) atomically, readable by the user only (0600)."""
+    path = Path(path)
+    if not path.parent.exists():
+        private_dir(path.parent)
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+
+
+def load_storage_state(path: Path) -> dict[str, Any] | None:
+    """The saved storage state, or None when there is none or it can't be read."""
+    try:
+        state = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) and isinstance(state.get("cookies"), list) else None
+
+
+class PortalSession:
+    """The portal, signed in, for one worker thread.
+
+    `sign_in()` first; then `new_context()` for pages and `api()` for direct calls. After a
+    `SessionExpired` from either, call `sign_in()` again: it reuses a session file another
+    worker refreshed meanwhile, or signs in anew.
+    """
+
+    def __init__(self, settings: Settings, browser: Browser, catalog: Catalog | None = None) -> None:
+        self.settings = settings
+        self.browser = browser
+        self.catalog = catalog or load_catalog(settings.selectors_dir)
+        self._state: dict[str, Any] | None = None
+        self._api_context: BrowserContext | None = None
+        self._contexts: list[BrowserContext] = []
+
+    # --- signing in ----------------------------------------------------------------------------
+
+    @property
+    def signed_in(self) -> bool:
+        return self._state is not None
+
+    def sign_in(self) -> None:
+        """Make the session signed in.
+
+        Reuses `settings.session_file` (saved storage state) when the portal still accepts it;
+        otherwise signs in on the sign-in page with `settings.username` / `settings.password`
+        in a context that records no trace, and saves the new state to the session file (0600).
+
+        Raises `CaptchaRequired` when the sign-in page asks for a captcha (run `rpa login`),
+        `ConfigError` for a wrong account or password, `PortalUnreachable` when nothing answers.
+        """
+        from rpa.portal.signin import sign_in_with_password
+
+        self._drop_api_context()
+        saved = load_storage_state(self.settings.session_file)
+        if saved is not None and self._state_is_valid(saved):
+            self._state = saved
+            return
+        self._state = None
+        state = sign_in_with_password(self.settings, self.browser, self.catalog)
+        save_storage_state(self.settings.session_file, state)
+        self._state = state
+
+    def _state_is_valid(self, state: dict[str, Any]) -> bool:
+        context = self._context(state)
+        try:
+            self._post(context, self.catalog.text("api.userinfo"), {})
+        except SessionExpired:
+            context.close()
+            return False
+        except BaseException:
+            context.close()
+            raise
+        self._api_context = context
+        return True
+
+    # --- contexts --------------------------------------------------------------------------------
+
+    def new_context(self) -> BrowserContext:
+        """A signed-in browser context: storage state, zh-CN, 1280×900, `settings.timeout_ms`.
+
+        The caller owns it (close it when done); `close()` closes any still open.
+        """
+        if self._state is None:
+            self.sign_in()
+        context = self._context(self._state)
+        self._contexts.append(context)
+        return context
+
+    def _context(self, state: dict[str, Any] | None) -> BrowserContext:
+        context = self.browser.new_context(
+            base_url=self.settings.portal_url,
+            storage_state=state,  # type: ignore[arg-type]
+            locale=LOCALE,
+            viewport=VIEWPORT,  # type: ignore[arg-type]
+        )
+        context.set_default_timeout(self.settings.timeout_ms)
+        context.set_default_navigation_timeout(self.settings.timeout_ms)
+        context.add_init_script(NO_ANIMATIONS_SCRIPT)
+        return context
+
+    # --- the API -----------------------------------------------------------------------------------
+
+    def api(self, path: str, **form: Any) -> Any:
+        """POST form data to `/v1/center/<path>` with the session's cookies; the `results`.
+
+        retCode 1000 → results; 1009 → `SessionExpired`; 1001 "系统繁忙" or HTTP 5xx →
+        `PortalBusy`; another 1001 → `PortalRejected(retMsg)`; no connection at all →
+        `PortalUnreachable`; a dropped connection → `PortalBusy`; no answer in time →
+        `PortalTimeout`. None values are sent as empty fields.
+        """
+        if self._api_context is None:
+            if self._state is None:
+                self.sign_in()
+            if self._api_context is None:
+                self._api_context = self._context(self._state)
+        return self._post(self._api_context, path, form)
+
+    def _post(self, context: BrowserContext, path: str, form: dict[str, Any]) -> Any:
+        url = self.settings.portal_url.rstrip("/") + self.catalog.text("api.prefix") + path.lstrip("/")
+        data = {k: "" if v is None else str(v) for k, v in form.items()}
+        try:
+            response = context.request.post(url, form=data, timeout=self.settings.timeout_ms)
+        except PlaywrightTimeout:
+            raise PortalTimeout(f"门户接口 {path} 在 {self.settings.timeout_ms} 毫秒内没有应答，请稍后重试。") from None
+        except PlaywrightError as exc:
+            if is_unreachable(exc):
+                raise unreachable(self.settings) from None
+            if "Timeout" in str(exc):
+                raise PortalTimeout(f"门户接口 {path} 在 {self.settings.timeout_ms} 毫秒内没有应答，请稍后重试。") from None
+            raise PortalBusy(f"与门户的连接中断（接口 {path}），请稍后重试。") from None
+        return self.read_answer(response, path)
+
+    def read_answer(self, response: APIResponse, path: str) -> Any:
+        """Turn one `{retCode, retMsg, results}` answer into results or the matching error."""
+        if response.status >= 500:
+            raise PortalBusy(f"门户服务器错误（HTTP {response.status}，接口 {path}），请稍后重试。")
+        try:
+            answer = response.json()
+            code, message = answer.get("retCode"), str(answer.get("retMsg") or "")
+        except (ValueError, AttributeError, PlaywrightError):
+            raise PortalBusy(f"门户返回了无法识别的内容（HTTP {response.status}，接口 {path}），请稍后重试。") from None
+        return self.interpret(code, message, answer.get("results"), path)
+
+    def interpret(self, code: Any, message: str, results: Any, path: str) -> Any:
+        """The results of retCode 1000, or the error another retCode means."""
+        api = self.catalog.data["api"]
+        if code == api["ok"]:
+            return results
+        if code == api["expired"]:
+            raise SessionExpired(message or "门户登录已超时，需要重新登录。")
+        if self.catalog.text("messages.busy") in message:
+            raise PortalBusy(f"门户繁忙：{message}")
+        if code == api["failed"]:
+            raise PortalRejected(message or f"门户拒绝了请求（接口 {path}）。", ret_msg=message)
+        raise PortalBusy(f"门户返回了未知的结果代码 {code!r}（接口 {path}）：{message}")
+
+    # --- closing -----------------------------------------------------------------------------------
+
+    def _drop_api_context(self) -> None:
+        if self._api_context is not None:
+            with contextlib.suppress(PlaywrightError):
+                self._api_context.close()
+            self._api_context = None
+
+    def close(self) -> None:
+        """Close every context this session opened (the browser stays open)."""
+        self._drop_api_context()
+        for context in self._contexts:
+            with contextlib.suppress(PlaywrightError):
+                context.close()
+        self._contexts.clear()

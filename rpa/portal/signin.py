@@ -1,0 +1,138 @@
+"""The sign-in page (`/zhtj/signin`) and the unattended sign-in with account and password.
+
+The password is typed only here, in a context that never records a trace and is closed
+before this returns; the caller gets the storage state (cookies), nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
+from rpa.config import DEFAULT_TIMEOUT_MS
+from rpa.errors import CaptchaRequired, ConfigError, PortalRejected, PortalTimeout
+from rpa.portal.widgets import WAIT_ERRORS
+from rpa.portal.session import LOCALE, NO_ANIMATIONS_SCRIPT, VIEWPORT, is_unreachable, unreachable
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page
+
+    from rpa.catalog import Catalog
+    from rpa.config import Settings
+
+RUN_LOGIN = "请先运行 rpa login，在弹出的浏览器中输入验证码登录，然后重新运行。"
+
+
+class SignInPage:
+    """Page object for 登录: account, password, captcha and the 登录 button."""
+
+    def __init__(self, page: Page, catalog: Catalog, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+        self.page = page
+        self.catalog = catalog
+        self.timeout = timeout_ms
+
+    def _input(self, key: str) -> Locator:
+        return self.catalog.locator(self.page, f"signin.{key}").locator(
+            self.catalog.data["widgets"]["input"]["css"]
+        ).first
+
+    @property
+    def account_input(self) -> Locator:
+        return self._input("account")
+
+    @property
+    def password_input(self) -> Locator:
+        return self._input("password")
+
+    @property
+    def captcha_input(self) -> Locator:
+        return self._input("captcha")
+
+    @property
+    def submit_button(self) -> Locator:
+        return self.catalog.locator(self.page, "signin.submit")
+
+    @property
+    def center(self) -> Locator:
+        """Shown once signed in: the top bar of the 管理中心."""
+        return self.catalog.locator(self.page, "menu.logout")
+
+    def open(self) -> None:
+        """Go to the sign-in page and wait until its form is there."""
+        self.page.goto(self.catalog.text("signin.path"))
+        expect(self.account_input).to_be_visible(timeout=self.timeout)
+
+    def needs_captcha(self) -> bool:
+        return self.catalog.locator(self.page, "signin.captcha").count() > 0
+
+    def fill(self, account: str, password: str = "") -> None:
+        self.account_input.fill(account)
+        if password:
+            self.password_input.fill(password)
+
+    def submit(self) -> tuple[Any, str]:
+        """Click 登录; the (retCode, retMsg) of the portal's answer to the login call."""
+        login_url = self.catalog.api_path("login")
+        with self.page.expect_response(lambda r: r.url.split("?")[0].endswith(login_url)) as info:
+            self.submit_button.click()
+        try:
+            answer = info.value.json()
+        except (ValueError, PlaywrightError):
+            return None, f"HTTP {info.value.status}"
+        return answer.get("retCode"), str(answer.get("retMsg") or "")
+
+    def wait_until_signed_in(self, timeout_ms: float | None = None) -> None:
+        """Wait until the portal shows the 管理中心 (its path, not a `?redirect=` to it)."""
+        center = self.catalog.text("menu.path")
+        self.page.wait_for_url(lambda url: urlsplit(url).path.startswith(center), timeout=timeout_ms)
+
+
+def sign_in_with_password(settings: Settings, browser: Browser, catalog: Catalog) -> dict[str, Any]:
+    """Sign in on the sign-in page with the account and password of `settings`; the storage state.
+
+    No tracing in this context, ever: the password must not end up in a trace.
+    """
+    password = settings.password.get_secret_value()
+    if not settings.username or not password:
+        raise CaptchaRequired("没有可用的登录状态，也没有设置账号和密码（RPA_USERNAME / RPA_PASSWORD）。" + RUN_LOGIN)
+    context = browser.new_context(base_url=settings.portal_url, locale=LOCALE, viewport=VIEWPORT)  # type: ignore[arg-type]
+    context.set_default_timeout(settings.timeout_ms)
+    context.add_init_script(NO_ANIMATIONS_SCRIPT)
+    try:
+        page = SignInPage(context.new_page(), catalog, settings.timeout_ms)
+        try:
+            page.open()
+        except WAIT_ERRORS:
+            raise PortalTimeout(f"打开门户登录页超时（{settings.portal_url}），请稍后重试。") from None
+        except PlaywrightError as exc:
+            if is_unreachable(exc):
+                raise unreachable(settings) from None
+            raise PortalTimeout(f"打开门户登录页失败（{settings.portal_url}），请稍后重试。") from None
+        if page.needs_captcha():
+            raise CaptchaRequired("门户登录页要求输入验证码，无法自动登录。" + RUN_LOGIN)
+        try:
+            page.fill(settings.username, password)
+            code, message = page.submit()
+        except WAIT_ERRORS:
+            raise PortalTimeout("登录时门户没有应答，请稍后重试。") from None
+        if code != catalog.number("api.ok"):
+            if catalog.text("messages.wrong_password") in message:
+                raise ConfigError(
+                    f"门户拒绝了账号 {settings.username!r} 的登录：{message}。"
+                    "请检查 RPA_USERNAME 和 RPA_PASSWORD，或运行 rpa login。"
+                )
+            if catalog.text("messages.captcha") in message:
+                raise CaptchaRequired(f"门户要求验证码：{message}。" + RUN_LOGIN)
+            raise PortalRejected(f"登录失败：{message or '门户没有说明原因'}。")
+        try:
+            page.wait_until_signed_in()
+        except WAIT_ERRORS:
+            raise PortalTimeout("登录后没有进入管理中心，请稍后重试。") from None
+        return context.storage_state()
+    finally:
+        with contextlib.suppress(PlaywrightError):
+            context.close()

@@ -1,0 +1,466 @@
+"""Page object for 办理转出 (`/zhtj/center/transfer/out`): choose the member, fill, check, submit.
+
+    form = TransferForm(page, catalog)
+    form.open()                 # also the reset between two rows
+    form.fill(row)              # every field, then read back and compared with the row
+    form.screenshot(path)       # the whole filled form, the chosen org path visible
+    result = form.submit()      # SubmitResult, or the error the portal's answer means
+
+Every label, option text and message comes from the catalog (`selectors/portal.toml`). Waits
+are conditions (a locator becoming visible, the portal's API answer), never fixed pauses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from playwright.sync_api import Error as PlaywrightError
+
+from rpa.config import DEFAULT_TIMEOUT_MS
+from rpa.errors import (
+    AnswerLost,
+    ConfigError,
+    DuplicateApplication,
+    FieldMismatch,
+    MemberNotFound,
+    OrgNotFound,
+    PortalBusy,
+    PortalRejected,
+    PortalTimeout,
+    SessionExpired,
+)
+from rpa.portal.widgets import WAIT_ERRORS, OrgCascader, Select
+from rpa.vocabulary import Destination, TargetKind
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page, Request
+
+    from rpa.batch import TransferRow
+    from rpa.catalog import Catalog
+
+# The fields read back after filling, in the form's order (keys of [transfer.labels]).
+READ_BACK = (
+    "name", "id_number", "phone", "contact", "branch", "province_flag", "province",
+    "target_full_name", "reason", "study_type", "target", "remark",
+)
+# How far a screenshot may grow to show a long form (px).
+MAX_SHOT_HEIGHT = 5000
+# Height a scroll container (el-main) would need to show all of its content, in px.
+_EXTRA_HEIGHT_JS = """
+() => {
+  let extra = 0;
+  for (const el of document.querySelectorAll('*')) {
+    if (el.scrollHeight <= el.clientHeight + 1 || !el.offsetParent) continue;
+    const overflow = getComputedStyle(el).overflowY;
+    if (overflow === 'auto' || overflow === 'scroll') extra = Math.max(extra, el.scrollHeight - el.clientHeight);
+  }
+  return extra;
+}
+"""
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What the portal answered to a stored application."""
+
+    created_at: str | None
+    application_id: int | None = None
+
+
+class TransferForm:
+    """办理转出: the card 选择转出人 and the transfer form below it."""
+
+    def __init__(self, page: Page, catalog: Catalog, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
+        """`timeout_ms` bounds every wait on a condition (pass `settings.timeout_ms`)."""
+        self.page = page
+        self.catalog = catalog
+        self.timeout = timeout_ms
+        self._row: TransferRow | None = None
+
+    # --- locators ------------------------------------------------------------------------------
+
+    def _loc(self, key: str) -> Locator:
+        return self.catalog.locator(self.page, key)
+
+    def item(self, field: str) -> Locator:
+        """The form item of a field of the transfer form (`[transfer.labels]` key)."""
+        return self.catalog.field(self.form, self.catalog.label(field))
+
+    def _input(self, field: str) -> Locator:
+        return self.item(field).locator(self.catalog.data["widgets"]["input"]["css"]).first
+
+    def _select(self, root: Locator) -> Select:
+        return Select(self.page, self.catalog, root.locator(self.catalog.data["widgets"]["select"]["css"]).first, self.timeout)
+
+    @property
+    def branch_select(self) -> Locator:
+        return self._loc("transfer.branch")
+
+    @property
+    def member_select(self) -> Locator:
+        return self._loc("transfer.member")
+
+    @property
+    def form(self) -> Locator:
+        return self._loc("transfer.form")
+
+    @property
+    def phone_input(self) -> Locator:
+        return self._input("phone")
+
+    @property
+    def contact_input(self) -> Locator:
+        return self._input("contact")
+
+    @property
+    def flag_select(self) -> Locator:
+        return self.item("province_flag")
+
+    @property
+    def province_select(self) -> Locator:
+        return self.item("province")
+
+    @property
+    def full_name_input(self) -> Locator:
+        return self._input("target_full_name")
+
+    @property
+    def reason_select(self) -> Locator:
+        return self.item("reason")
+
+    @property
+    def study_type_select(self) -> Locator:
+        return self.item("study_type")
+
+    @property
+    def org_cascader(self) -> Locator:
+        return self.item("target").locator(self.catalog.data["widgets"]["cascader"]["css"]).first
+
+    @property
+    def remark_input(self) -> Locator:
+        return self._input("remark")
+
+    @property
+    def submit_button(self) -> Locator:
+        return self.catalog.locator(self.form, "transfer.submit")
+
+    @property
+    def reset_button(self) -> Locator:
+        return self.catalog.locator(self.form, "transfer.reset")
+
+    @property
+    def signin_form(self) -> Locator:
+        """Shown instead of the page when the portal sent us back to sign in."""
+        return self._loc("signin.submit")
+
+    # --- open ----------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Go to 办理转出 (a fresh page: this also resets the form between two rows).
+
+        Raises `SessionExpired` when the portal shows the sign-in page instead,
+        `PortalTimeout` when the page doesn't come in time.
+        """
+        self._row = None
+        path = self.catalog.text("transfer.path")
+        url = urljoin(self.page.url, path) if self.page.url.startswith("http") else path
+        try:
+            self.page.goto(url)
+            ready = self.branch_select
+            ready.or_(self.signin_form).first.wait_for(timeout=self.timeout)
+        except WAIT_ERRORS:
+            raise PortalTimeout("打开“办理转出”页面超时，请稍后重试。") from None
+        except PlaywrightError as exc:
+            raise PortalTimeout(f"打开“办理转出”页面失败：{_first_line(exc)}") from None
+        if self.signin_form.is_visible():
+            raise SessionExpired("门户登录已超时（打开“办理转出”时跳转到了登录页）。")
+
+    # --- fill ----------------------------------------------------------------------------------
+
+    def fill(self, row: TransferRow) -> None:
+        """Fill the form for `row`, then read every field back and compare with the row.
+
+        Raises `MemberNotFound` (the member or the branch isn't there, with what is),
+        `OrgNotFound` (a level of the target path is missing, with what its parent holds),
+        `FieldMismatch` (the form read back differs), `SessionExpired` (sent back to sign in),
+        `PortalTimeout` (the page didn't react in time).
+        """
+        expected = self.expected(row)
+        step, field = "选择转出团支部", None
+        try:
+            self._choose_member(row)
+            step, field = "填写表单", "phone"
+            self.phone_input.wait_for(timeout=self.timeout)
+            self.phone_input.fill(row.phone)
+            self.contact_input.fill(row.contact)
+            step, field = "选择“转入组织是否属于北京/广东/福建”", "province_flag"
+            self._pick(self.flag_select, expected["province_flag"], "province_flag")
+            if "province" in expected:
+                step, field = "选择转入省份", "province"
+                self._pick(self.province_select, expected["province"], "province")
+                self.full_name_input.fill(expected["target_full_name"])
+            step, field = "选择转出原因", "reason"
+            self._pick(self.reason_select, expected["reason"], "reason")
+            if "study_type" in expected:
+                step, field = "选择升学类型", "study_type"
+                self._pick(self.study_type_select, expected["study_type"], "study_type")
+            if "target" in expected:
+                step, field = "选择申请转入组织", "target"
+                outside = self.item("target").locator(self.catalog.data["widgets"]["form_item_label"]["css"])
+                OrgCascader(self.page, self.catalog, self.org_cascader, outside, self.timeout).choose(list(row.target_path or []))
+            step, field = "填写备注", "remark"
+            self.remark_input.fill(expected["remark"])
+            step, field = "核对表单", None
+            self.check(expected)
+        except WAIT_ERRORS:
+            self._raise_if_signed_out()
+            self._raise_if_catalog_stale(field)
+            raise PortalTimeout(f"第{row.row}行：{step}时门户页面没有按时响应，请稍后重试。") from None
+        except (OrgNotFound, MemberNotFound, FieldMismatch):
+            self._raise_if_signed_out()
+            raise
+        self._row = row
+
+    def expected(self, row: TransferRow) -> dict[str, str]:
+        """What each field must show for `row` (only the fields the form shows for it)."""
+        catalog = self.catalog
+        rule = catalog.vocabulary.rule(Destination(row.destination))
+        if rule.reason is None:
+            raise ValueError(f"第{row.row}行的毕业去向 {row.destination!r} 不在门户中办理转出")
+        special = rule.target == TargetKind.NONE
+        flag = bool(row.province_flag) and not special
+        values = {
+            "name": row.name,
+            "id_number": row.masked_id,
+            "phone": row.phone,
+            "contact": row.contact,
+            "branch": row.branch,
+            "province_flag": catalog.flag_option(flag),
+            "reason": catalog.option("reason", rule.reason),
+            "remark": row.remark or "",
+        }
+        if flag:
+            values["province"] = catalog.option("province", row.province or "")
+            values["target_full_name"] = row.target_full_name or ""
+        if Destination(row.destination) == Destination.STUDY:
+            study = row.study_type or catalog.vocabulary.default_study_type
+            values["study_type"] = catalog.option("study_type", study)
+        if not flag and not special:
+            if not row.target_path:
+                raise FieldMismatch(f"第{row.row}行没有转入组织路径，无法选择申请转入组织。")
+            values["target"] = catalog.text("orgpicker.separator").join(row.target_path)
+        return values
+
+    def read(self) -> dict[str, str]:
+        """Every field the form shows now, as displayed (`[transfer.labels]` keys)."""
+        widgets = self.catalog.data["widgets"]
+        # One round trip for the whole form: (label, value of its input) per form item.
+        pairs = self.form.locator(widgets["form_item"]["css"]).evaluate_all(
+            """(items, [labelCss, inputCss]) => items.map(item => {
+                 const label = item.querySelector(labelCss);
+                 const input = item.querySelector(inputCss);
+                 return [label ? label.textContent : '', input ? input.value : null];
+               })""",
+            [widgets["form_item_label"]["css"], widgets["input"]["css"]],
+        )
+        by_label = {_label_text(label): value for label, value in pairs if value is not None}
+        shown = {}
+        for field in READ_BACK:
+            value = by_label.get(self.catalog.label(field))
+            if value is not None:
+                shown[field] = value.strip()
+        return shown
+
+    def check(self, expected: dict[str, str]) -> None:
+        """Compare the form with `expected`; `FieldMismatch` listing every differing field."""
+        shown = self.read()
+        wrong = []
+        for field in READ_BACK:
+            want, got = expected.get(field), shown.get(field)
+            if want is None and got in (None, ""):
+                continue
+            if (want or "").strip() != (got or "").strip():
+                wrong.append(f"{self.catalog.label(field)} 应为 {want or '（空）'!r}，页面显示 {got or '（空）'!r}")
+        if wrong:
+            raise FieldMismatch("表单回读与名单不一致：" + "；".join(wrong) + "。", fields=wrong)
+
+    def _pick(self, item: Locator, label: str, field: str) -> None:
+        offered = self._select(item).choose(label)
+        if offered is not None:
+            # The option texts come from the catalog: every row would fail the same way.
+            raise ConfigError(
+                f"门户的“{self.catalog.label(field)}”中没有选项 {label!r}（现有：{'、'.join(offered)}）。"
+                f"门户的文字可能已改变，请核对选择器目录 {str(self.catalog.path)!r} 的 [options] 中的选项文字。"
+            )
+
+    def _choose_member(self, row: TransferRow) -> None:
+        members_url = self.catalog.api_path("members")
+        with self.page.expect_response(lambda r: _path(r.url) == members_url) as info:
+            offered = self._select(self.branch_select).choose(row.branch)
+            if offered is not None:
+                raise MemberNotFound(
+                    f"第{row.row}行：本账号管理的组织中没有团支部“{row.branch}”。现有：{'、'.join(offered)}。"
+                    "请核对名单中的转出团支部全称。",
+                    branch=row.branch,
+                    available=offered,
+                )
+        members = self._answer_results(info.value, "members") or []
+        shown = [self.catalog.member_option(str(m.get("name", "")), _mask(m.get("idNumber", ""))) for m in members]
+        found = [
+            i for i, m in enumerate(members)
+            if str(m.get("idNumber", "")).upper() == row.id_number.upper() and m.get("name") == row.name
+        ]
+        if not found:
+            raise MemberNotFound(
+                f"第{row.row}行：团支部“{row.branch}”中没有 {self.catalog.member_option(row.name, row.masked_id)}。"
+                f"该支部现有：{'、'.join(shown) or '（无团员）'}。请核对姓名、身份证号和转出团支部。",
+                branch=row.branch,
+                available=shown,
+            )
+        option = shown[found[0]]
+        self._select(self.member_select).choose_nth_of(option, shown[: found[0]].count(option))
+
+    def _answer_results(self, response: Any, name: str) -> Any:
+        try:
+            answer = response.json()
+        except (ValueError, PlaywrightError):
+            raise PortalBusy(f"门户接口 {name} 返回了无法识别的内容（HTTP {response.status}），请稍后重试。") from None
+        api = self.catalog.data["api"]
+        if answer.get("retCode") == api["expired"]:
+            raise SessionExpired(str(answer.get("retMsg") or "门户登录已超时。"))
+        if answer.get("retCode") != api["ok"]:
+            message = str(answer.get("retMsg") or "")
+            if self.catalog.text("messages.busy") in message:
+                raise PortalBusy(f"门户繁忙：{message}")
+            raise PortalRejected(message or f"门户接口 {name} 失败。")
+        return answer.get("results")
+
+    def _raise_if_catalog_stale(self, field: str | None) -> None:
+        """A wait ran out because the page has no such item: the portal's wording changed."""
+        where = f"选择器目录 {str(self.catalog.path)!r}"
+        if field is not None and self.form.count() == 0:
+            raise ConfigError(
+                f"门户页面上找不到转接申请表单（{where} 的 [transfer] form）。门户的文字可能已改变，请更新选择器目录。"
+            )
+        if field is not None and self.item(field).count() == 0:
+            raise ConfigError(
+                f"门户页面上找不到“{self.catalog.label(field)}”一项（{where} 的 [transfer.labels] {field}）。"
+                "门户的文字可能已改变，请更新选择器目录。"
+            )
+
+    def _raise_if_signed_out(self) -> None:
+        if self.signin_form.count() and self.signin_form.is_visible():
+            raise SessionExpired("门户登录已超时（页面跳转到了登录页）。")
+
+    # --- screenshot ----------------------------------------------------------------------------
+
+    def screenshot(self, path: Path) -> None:
+        """A screenshot of the whole page with the whole form (the org path shows in its field).
+
+        The portal scrolls inside its main area, so the viewport is stretched for the shot.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        size = self.page.viewport_size or {"width": 1280, "height": 900}
+        extra = int(self.page.evaluate(_EXTRA_HEIGHT_JS) or 0)
+        if extra:
+            self.page.set_viewport_size({"width": size["width"], "height": min(size["height"] + extra, MAX_SHOT_HEIGHT)})
+        try:
+            self.page.screenshot(path=str(path), full_page=True)
+        finally:
+            if extra:
+                self.page.set_viewport_size(size)
+
+    # --- submit --------------------------------------------------------------------------------
+
+    def submit(self) -> SubmitResult:
+        """Click 提交, confirm 确定 and read the portal's answer to the application.
+
+        Returns `SubmitResult` on "申请迁移成功". Raises `DuplicateApplication` ("已有业务正在
+        办理"), `PortalBusy` (1001 系统繁忙: not stored), `PortalRejected` (another 1001),
+        `SessionExpired` (1009), `PortalTimeout` (nothing sent: the confirmation never showed),
+        `AnswerLost` (sent, but no clear answer: HTTP 5xx, connection dropped, no answer in
+        time — the application may be stored; look in the history before trying again).
+        """
+        catalog = self.catalog
+        label = f"第{self._row.row}行" if self._row is not None else "本行"
+        box = catalog.locator(self.page, "widgets.message_box").filter(has_text=catalog.text("messages.confirm"))
+        form_error = catalog.locator(self.form, "widgets.form_error").filter(visible=True)
+        try:
+            self.submit_button.click()
+            box.or_(form_error).first.wait_for(timeout=self.timeout)
+        except WAIT_ERRORS:
+            self._raise_if_signed_out()
+            raise PortalTimeout(f"{label}：点击“提交”后没有出现确认框，申请未发出，请稍后重试。") from None
+        if not box.is_visible():
+            errors = "；".join(t.strip() for t in form_error.all_inner_texts())
+            raise PortalRejected(f"{label}：门户页面的表单校验未通过，申请未发出：{errors}")
+
+        apply_url = catalog.api_path("apply")
+        confirm = catalog.locator(box, "widgets.confirm")
+        try:
+            with self.page.expect_request(lambda r: _path(r.url) == apply_url and r.method == "POST") as info:
+                confirm.click()
+            request = info.value
+        except PlaywrightError:
+            # The click may have gone through; we can't tell whether the request left.
+            raise AnswerLost(f"{label}：已点击“确定”，但没有看到提交请求，结果不明，请先在接转历史中核对。") from None
+        return self._read_apply_answer(request, label)
+
+    def _read_apply_answer(self, request: Request, label: str) -> SubmitResult:
+        catalog = self.catalog
+        lost = f"{label}：已提交，但没有收到门户的明确答复（{{why}}）。申请可能已保存，请先在接转历史中核对，切勿直接重复提交。"
+        try:
+            response = request.response()
+        except PlaywrightError as exc:
+            raise AnswerLost(lost.format(why=_first_line(exc))) from None
+        if response is None:
+            raise AnswerLost(lost.format(why=f"连接中断：{request.failure or '无应答'}"))
+        if response.status >= 400:
+            raise AnswerLost(lost.format(why=f"HTTP {response.status}"))
+        try:
+            answer = response.json()
+        except (ValueError, PlaywrightError):
+            raise AnswerLost(lost.format(why="答复无法识别")) from None
+        code, message = answer.get("retCode"), str(answer.get("retMsg") or "")
+        api = catalog.data["api"]
+        if code == api["ok"]:
+            results = answer.get("results") or {}
+            try:
+                toast = catalog.locator(self.page, "widgets.message").filter(has_text=catalog.text("messages.submitted"))
+                toast.first.wait_for(timeout=min(self.timeout, 3000))
+            except WAIT_ERRORS:
+                pass  # the portal's answer is what counts; the toast is only for people
+            return SubmitResult(created_at=results.get("createdAt"), application_id=results.get("applicationId"))
+        if code == api["expired"]:
+            raise SessionExpired(f"{label}：提交时门户登录已超时（{message}）。")
+        if catalog.text("messages.duplicate") in message:
+            raise DuplicateApplication(f"{label}：门户答复“{message}”：该团员已有正在办理的转接申请，未重复提交。")
+        if catalog.text("messages.busy") in message:
+            raise PortalBusy(f"{label}：门户繁忙（{message}），申请未保存，请稍后重试。")
+        if code == api["failed"]:
+            raise PortalRejected(f"{label}：门户拒绝了申请：{message}", ret_msg=message)
+        raise AnswerLost(lost.format(why=f"未知的结果代码 {code!r}：{message}"))
+
+
+def _label_text(text: str) -> str:
+    return re.sub(r"[:：]\s*$", "", (text or "").strip()).strip()
+
+
+def _path(url: str) -> str:
+    """The path of a URL (no scheme, host or query)."""
+    match = re.match(r"^[a-z]+://[^/]+(/[^?#]*)", url)
+    return match.group(1) if match else url
+
+
+def _mask(id_number: str) -> str:
+    id_number = str(id_number)
+    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:] if len(id_number) > 8 else id_number
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

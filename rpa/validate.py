@@ -1,0 +1,221 @@
+"""`rpa validate BATCH [--out DIR] [--online]`: check every row before any browser opens.
+
+Console: a count per status, then each problem (row, column, message). With `--out`:
+`DIR/checked.xlsx` (the batch as read, plus a 校验结果 column; each bad cell filled red with a
+comment) and `DIR/validation.json` (`[{row, status, errors: [{column, code, message}]}]`).
+Exit 0 when every approved row is valid (or retained), 1 when some row is invalid; an unreadable
+file raises BatchFileError, which the CLI turns into exit 2.
+
+Full ID numbers never reach the console or validation.json; checked.xlsx keeps the batch as is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from rpa.batch import Batch, CheckedRow, Col, RowError, RowStatus, load_batch, mask_id
+from rpa.errors import ConfigError
+from rpa.files import atomic_output, private_dir, write_private_text
+
+CHECKED_FILE = "checked.xlsx"
+VALIDATION_FILE = "validation.json"
+RESULT_HEADER = "校验结果"
+# Beyond this many problems the console points to the files instead (a 10,000-row sheet with a
+# wrong column would otherwise scroll for minutes).
+CONSOLE_MAX_PROBLEMS = 200
+
+STATUS_LABELS = {
+    RowStatus.VALID: "可办理",
+    RowStatus.INVALID: "有误",
+    RowStatus.SKIPPED: "跳过（未审批）",
+    RowStatus.RETAINED: "保留在校（登记册）",
+}
+_ID_LIKE_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+
+
+def validate_command(batch_path: Path, out: Path | None, *, online: bool = False, console=None,
+                     settings=None) -> int:
+    """The body of `rpa validate`; returns the exit code (0 / 1)."""
+    batch = load_batch(batch_path)
+    if online:
+        check_online(batch, settings)
+    if out is not None:
+        write_outputs(batch, Path(out))
+    if console is not None:
+        print_summary(batch, console, out=out)
+    return exit_code(batch)
+
+
+def exit_code(batch: Batch) -> int:
+    """0 when every approved row is valid or retained, else 1."""
+    return 1 if any(r.status is RowStatus.INVALID for r in batch.rows) else 0
+
+
+def check_online(batch: Batch, settings=None) -> None:
+    """Look every flag-否 target path up in the portal; a missing one makes its rows invalid."""
+    from rpa.portal.orgtree import check_paths_online  # only with --online: needs the browser side
+
+    if settings is None:
+        from rpa.config import load_settings
+
+        settings = load_settings()
+    wanted: dict[tuple[str, ...], None] = {}
+    for r in batch.rows:
+        if r.status is RowStatus.VALID and r.data is not None and r.data.target_path:
+            wanted.setdefault(tuple(r.data.target_path), None)
+    if not wanted:
+        return
+    answers = check_paths_online(settings, [list(p) for p in wanted])
+    for r in batch.rows:
+        if r.status is not RowStatus.VALID or r.data is None or not r.data.target_path:
+            continue
+        problem = answers.get(tuple(r.data.target_path))
+        if problem:
+            r.errors.append(RowError(Col.TARGET.value, "org_not_found", problem))
+            r.status = RowStatus.INVALID
+            r.data = None
+
+
+def safe_message(text: str) -> str:
+    """A message with any ID-number-like run masked (belt and braces: rules never quote IDs)."""
+    return _ID_LIKE_RE.sub(lambda m: mask_id(m.group(0)), text)
+
+
+def validation_records(batch: Batch) -> list[dict[str, Any]]:
+    """validation.json's content: one record per data row, in sheet order."""
+    return [
+        {
+            "row": r.row,
+            "status": r.status.value,
+            "errors": [
+                {"column": e.column, "code": e.code, "message": safe_message(e.message)} for e in r.errors
+            ],
+        }
+        for r in batch.rows
+    ]
+
+
+def validation_json(batch: Batch) -> str:
+    """validation.json as text: a JSON array, one row's record per line."""
+    lines = ",\n".join(json.dumps(rec, ensure_ascii=False) for rec in validation_records(batch))
+    return f"[\n{lines}\n]\n" if lines else "[]\n"
+
+
+def write_outputs(batch: Batch, out: Path) -> None:
+    """DIR/checked.xlsx and DIR/validation.json, each atomically and with mode 0600."""
+    try:
+        private_dir(out)
+        write_checked(batch, out / CHECKED_FILE)
+        write_private_text(out / VALIDATION_FILE, validation_json(batch))
+    except OSError as exc:
+        raise ConfigError(f"无法写入输出目录 {str(out)!r}：{exc.strerror or exc}。请检查路径和权限。") from None
+
+
+def result_text(r: CheckedRow) -> str:
+    """The 校验结果 cell of one row."""
+    problems = "；".join(f"{e.column}：{e.message}" for e in r.errors)
+    if r.status is RowStatus.VALID:
+        return "通过"
+    if r.status is RowStatus.RETAINED:
+        return "保留在校：不在系统中转出，登记入保留团组织关系登记册"
+    if r.status is RowStatus.SKIPPED:
+        text = f"跳过：审核状态不是“已审批”（现在是“{_approval(r)}”）"
+        return text + (f"。另有问题——{problems}" if problems else "")
+    return "有误——" + problems
+
+
+def _approval(r: CheckedRow) -> str:
+    value = r.raw.get(Col.APPROVAL.value)
+    return "" if value is None else str(value).strip()
+
+
+def write_checked(batch: Batch, path: Path) -> None:
+    """The batch as read with a 校验结果 column; bad cells red with the message as a comment."""
+    from rpa.xlsx import GREEN_FILL, HEADER_FONT, RED_FILL, FastSheetWriter, safe_cell
+
+    width = max(batch.width, len(batch.headers))
+    result_pos = width
+    positions = {col.value: pos for col, pos in batch.columns.items()}
+    widths = {pos + 1: (22 if col is Col.ID_NUMBER else 16) for col, pos in batch.columns.items()}
+    widths[result_pos + 1] = 60
+    sheet = FastSheetWriter(batch.sheet_name[:31] or "名单", widths=widths, freeze_panes=f"A{batch.header_row + 1}")
+    ws = sheet.ws
+
+    def rows():
+        yield from batch.preamble
+        header: list = [safe_cell(ws, h, font=HEADER_FONT) if h else None for h in batch.headers]
+        header += [None] * (result_pos - len(header))
+        header.append(safe_cell(ws, RESULT_HEADER, font=HEADER_FONT, fill=GREEN_FILL))
+        yield header
+        next_row = batch.header_row + 1
+        for r in batch.rows:
+            while next_row < r.row:
+                yield ()
+                next_row += 1
+            values = list(r.values)
+            values += [None] * (result_pos - len(values))
+            by_pos: dict[int, list[str]] = {}
+            for e in r.errors:
+                pos = positions.get(e.column)
+                if pos is not None:
+                    by_pos.setdefault(pos, []).append(e.message)
+            for pos, messages in by_pos.items():
+                values[pos] = safe_cell(ws, values[pos], fill=RED_FILL, comment="\n".join(messages))
+            text = result_text(r)
+            if r.status is RowStatus.INVALID:
+                values.append(safe_cell(ws, text, fill=RED_FILL))
+            elif r.status is RowStatus.VALID:
+                values.append(safe_cell(ws, text, fill=GREEN_FILL))
+            else:
+                values.append(text)
+            yield values
+            next_row += 1
+
+    for values in rows():
+        sheet.append(values)
+    with atomic_output(path) as tmp:
+        sheet.save(tmp)
+
+
+def print_summary(batch: Batch, console, *, out: Path | None = None) -> None:
+    """Counts per status, then each problem: row, column, message (IDs masked)."""
+    from rich.table import Table
+
+    counts = batch.counts()
+    table = Table(title=f"名单校验：{batch.path.name}（工作表“{batch.sheet_name}”，表头在第 {batch.header_row} 行）")
+    table.add_column("状态")
+    table.add_column("行数", justify="right")
+    for status in (RowStatus.VALID, RowStatus.RETAINED, RowStatus.SKIPPED, RowStatus.INVALID):
+        style = "red" if status is RowStatus.INVALID and counts[status] else None
+        table.add_row(STATUS_LABELS[status], str(counts[status]), style=style)
+    table.add_row("合计", str(len(batch.rows)), style="bold")
+    console.print(table)
+
+    problems: list[tuple[str, str, str]] = []
+    for r in batch.rows:
+        if r.status is RowStatus.SKIPPED:
+            problems.append((str(r.row), Col.APPROVAL.value, f"审核状态不是“已审批”（现在是“{_approval(r)}”），本行跳过。"))
+        elif r.status is RowStatus.INVALID:
+            problems.extend((str(r.row), e.column, safe_message(e.message)) for e in r.errors)
+    if problems:
+        shown = problems[:CONSOLE_MAX_PROBLEMS]
+        detail = Table(title="需要处理的行")
+        detail.add_column("行", justify="right", no_wrap=True)
+        detail.add_column("列", no_wrap=True)
+        detail.add_column("问题", overflow="fold")
+        for row in shown:
+            detail.add_row(*row)
+        console.print(detail)
+        if len(problems) > len(shown):
+            console.print(f"……另有 {len(problems) - len(shown)} 条，见 {VALIDATION_FILE} 和 {CHECKED_FILE}（--out 目录）。")
+
+    invalid = counts[RowStatus.INVALID]
+    if invalid:
+        console.print(f"[red]有 {invalid} 行需要修改：请按上表改正名单后重新校验。[/red]")
+    else:
+        console.print("[green]所有已审批的行都通过了校验。[/green]")
+    if out is not None:
+        console.print(f"已写出 {Path(out) / CHECKED_FILE} 和 {Path(out) / VALIDATION_FILE}。")

@@ -1,0 +1,349 @@
+"""The 办理转出 page object against the real mock in a real Chromium: what the portal stored.
+
+Each test signs in through `PortalSession` (the session file is reused between tests of this
+module, as runs reuse it), fills a row with `TransferForm`, and looks at `/__mock__/applications`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+from fixtures.mock_portal.faults import Faults
+from rpa.batch import TransferRow
+from rpa.catalog import load_catalog
+from rpa.errors import (
+    AnswerLost,
+    DuplicateApplication,
+    MemberNotFound,
+    OrgNotFound,
+    PortalBusy,
+    SessionExpired,
+)
+from rpa.portal.session import PortalSession
+from rpa.portal.transfer_form import SubmitResult, TransferForm
+
+HUBEI_SCHOOL = ["团湖北省委", "三峡大学团委"]
+XILING = ["团湖北省委", "团宜昌市委", "团西陵区委", "团西陵街道工委"]
+EMPLOYER = ["团湖北省委", "团宜昌市委", "宜昌兴发集团有限责任公司团委"]
+CENTRAL = ["中央企业团工委", "中国长江三峡集团有限公司团委"]
+
+
+# --- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved_session(tmp_path_factory) -> Path:
+    """Where this module keeps a signed-in storage state, so most tests skip the sign-in page."""
+    return tmp_path_factory.mktemp("signed") / "session.json"
+
+
+@pytest.fixture
+def session(settings, browser, saved_session):
+    if saved_session.exists():
+        shutil.copy(saved_session, settings.session_file)
+    session = PortalSession(settings, browser)
+    session.sign_in()
+    shutil.copy(settings.session_file, saved_session)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def form(session, settings) -> TransferForm:
+    page = session.new_context().new_page()
+    return TransferForm(page, session.catalog, settings.timeout_ms)
+
+
+def make_row(member: dict, destination: str, **values) -> TransferRow:
+    """A batch row for a seeded member of 德州学院."""
+    fields = {
+        "row": 7,
+        "name": member["name"],
+        "id_number": member["id_number"],
+        "phone": "13912345678",
+        "contact": "母亲 13787654321",
+        "branch": member["branch"],
+        "destination": destination,
+        "province_flag": False,
+        "remark": f"{destination}，已审批",
+    }
+    fields.update(values)
+    return TransferRow(**fields)
+
+
+@pytest.fixture
+def members(portal) -> list[dict]:
+    return portal.members()
+
+
+def stored(portal) -> list[dict]:
+    return portal.applications()
+
+
+# --- one test per 毕业去向 that is submitted ---------------------------------------------------------
+
+DESTINATIONS = [
+    # 毕业去向, extra row values, stored 转出原因, stored 升学类型, stored path
+    ("升学", {"target_path": HUBEI_SCHOOL, "study_type": "高等职业院校"}, "升学", "高等职业院校", HUBEI_SCHOOL),
+    ("就业（有团组织）", {"target_path": EMPLOYER}, "已落实工作单位（工作单位有团组织）", None, EMPLOYER),
+    (
+        "就业（无团组织）",
+        {"target_path": [*XILING, "西陵街道流动团员团支部"]},
+        "已落实工作单位（工作单位无团组织）", None, [*XILING, "西陵街道流动团员团支部"],
+    ),
+    ("因私出国（境）", {"target_path": [*XILING, "西陵街道青年之家"]}, "因私出国（境）", None, [*XILING, "西陵街道青年之家"]),
+    ("参军入伍", {}, "转往特殊单位团组织", None, None),
+    ("涉密单位", {}, "转往特殊单位团组织", None, None),
+    (
+        "未落实",
+        {"target_path": [*XILING, "西陵街道学社衔接临时团支部"]},
+        "未落实工作单位", None, [*XILING, "西陵街道学社衔接临时团支部"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("destination", "values", "reason", "study_type", "path"), DESTINATIONS, ids=[d[0] for d in DESTINATIONS]
+)
+def test_each_submitted_destination_is_stored_field_by_field(
+    form, portal, members, destination, values, reason, study_type, path
+):
+    member = members[3]
+    row = make_row(member, destination, **values)
+
+    form.open()
+    form.fill(row)
+    result = form.submit()
+
+    assert isinstance(result, SubmitResult) and result.created_at
+    [app] = stored(portal)
+    assert app["id"] == result.application_id
+    assert app["id_number"] == member["id_number"]
+    assert app["name"] == member["name"]
+    assert app["from_branch"] == member["branch"]
+    assert app["phone"] == "13912345678"
+    assert app["contact"] == "母亲 13787654321"
+    assert app["reason"] == reason
+    assert app["study_type"] == study_type
+    assert app["province_flag"] is False
+    assert app["province"] is None and app["target_full_name"] is None
+    assert app["target_path"] == path
+    assert app["remark"] == f"{destination}，已审批"
+    assert app["revoked"] is False
+    assert app["created_at"] == result.created_at
+
+
+def test_a_study_row_without_study_type_is_sent_as_a_regular_university(form, portal, members):
+    row = make_row(members[0], "升学", target_path=HUBEI_SCHOOL, study_type=None, remark=None)
+
+    form.open()
+    form.fill(row)
+    form.submit()
+
+    [app] = stored(portal)
+    assert app["study_type"] == "普通高校"
+    assert app["remark"] is None
+
+
+def test_a_guangdong_target_is_sent_with_the_flag_the_province_and_the_full_name(form, portal, members):
+    row = make_row(
+        members[1], "就业（有团组织）", province_flag=True, province="广东",
+        target_full_name="共青团广州市天河区委员会", target_path=None,
+    )
+
+    form.open()
+    form.fill(row)
+    form.submit()
+
+    [app] = stored(portal)
+    assert app["province_flag"] is True
+    assert app["province"] == "广东"
+    assert app["target_full_name"] == "共青团广州市天河区委员会"
+    assert app["target_path"] is None
+    assert app["reason"] == "已落实工作单位（工作单位有团组织）"
+
+
+def test_a_central_unit_is_picked_at_the_top_of_the_national_tree_with_the_flag_no(form, portal, members):
+    row = make_row(members[2], "就业（有团组织）", target_path=CENTRAL)
+
+    form.open()
+    form.fill(row)
+    form.submit()
+
+    [app] = stored(portal)
+    assert app["province_flag"] is False
+    assert app["target_path"] == CENTRAL
+
+
+# --- what must not be stored ----------------------------------------------------------------------
+
+
+def test_a_path_that_does_not_exist_names_the_parent_and_lists_what_is_there(form, portal, members):
+    # FAQ 12: 三峡大学 sits under 团湖北省委, not under 团宜昌市委.
+    row = make_row(members[0], "升学", target_path=["团湖北省委", "团宜昌市委", "三峡大学团委"])
+
+    form.open()
+    with pytest.raises(OrgNotFound) as caught:
+        form.fill(row)
+
+    error = caught.value
+    assert error.context["parent"] == "团宜昌市委"
+    assert error.context["missing"] == "三峡大学团委"
+    assert "团西陵区委" in error.context["available"]
+    assert "在“团宜昌市委”下找不到“三峡大学团委”" in error.message and "团西陵区委" in error.message
+    assert stored(portal) == []
+
+
+def test_a_missing_top_level_lists_the_top_of_the_tree(form, members):
+    row = make_row(members[0], "升学", target_path=["团北京市委", "北京大学团委"])
+
+    form.open()
+    with pytest.raises(OrgNotFound) as caught:
+        form.fill(row)
+
+    assert caught.value.context["missing"] == "团北京市委"
+    assert "团湖北省委" in caught.value.context["available"]
+    assert "中央企业团工委" in caught.value.context["available"]
+
+
+def test_a_filled_form_that_is_not_submitted_stores_nothing(form, portal, members):
+    form.open()
+    form.fill(make_row(members[0], "就业（有团组织）", target_path=EMPLOYER))
+    form.open()  # the next row: the form starts again from scratch
+    form.fill(make_row(members[1], "未落实", target_path=[*XILING, "西陵街道学社衔接临时团支部"]))
+
+    assert stored(portal) == []
+
+
+def test_a_member_who_is_not_in_the_branch_is_reported_with_the_branch_members(form, portal, members):
+    stranger = dict(members[0], id_number="370102200001011236", name="不存在")
+    form.open()
+    with pytest.raises(MemberNotFound) as caught:
+        form.fill(make_row(stranger, "参军入伍"))
+
+    assert "不存在（3701**********1236）" in caught.value.message
+    assert members[0]["name"] in caught.value.message
+    assert stored(portal) == []
+
+
+def test_a_branch_that_is_not_in_the_account_is_reported_with_the_branches(form, members):
+    form.open()
+    with pytest.raises(MemberNotFound) as caught:
+        form.fill(make_row(dict(members[0], branch="清华大学计算机系团支部"), "参军入伍"))
+
+    assert "清华大学计算机系团支部" in caught.value.message
+    assert members[0]["branch"] in caught.value.message
+
+
+def test_a_second_application_for_the_same_member_is_a_duplicate(form, portal, members):
+    row = make_row(members[4], "参军入伍")
+    form.open()
+    form.fill(row)
+    form.submit()
+
+    form.open()
+    form.fill(row)
+    with pytest.raises(DuplicateApplication) as caught:
+        form.submit()
+
+    assert "已有业务正在办理" in caught.value.message
+    assert len(stored(portal)) == 1
+
+
+# --- the portal misbehaving -------------------------------------------------------------------------
+
+
+def test_an_expired_session_when_opening_the_form_is_session_expired(form, portal):
+    portal.faults(expire_after_requests=1)
+
+    with pytest.raises(SessionExpired):
+        form.open()
+
+
+def test_an_expired_session_at_submit_is_session_expired_and_stores_nothing(form, portal, members):
+    form.open()
+    form.fill(make_row(members[0], "涉密单位"))
+    portal.faults(expire_after_requests=1)  # this session made more calls than that already
+
+    with pytest.raises(SessionExpired):
+        form.submit()
+    assert stored(portal) == []
+
+
+def test_a_busy_answer_to_submit_is_portal_busy_and_nothing_is_stored(form, portal, members):
+    form.open()
+    form.fill(make_row(members[0], "涉密单位"))
+    portal.faults(error_rate=1, seed=_seed_whose_first_fault_is("busy"))
+
+    with pytest.raises(PortalBusy):
+        form.submit()
+    assert stored(portal) == []
+
+
+def test_an_answer_lost_after_the_portal_stored_the_application_is_answer_lost(form, portal, members):
+    form.open()
+    form.fill(make_row(members[0], "涉密单位"))
+    portal.faults(drop_after_commit_rate=1)
+
+    with pytest.raises(AnswerLost) as caught:
+        form.submit()
+    assert "接转历史" in caught.value.message  # says to look before trying again
+    assert len(stored(portal)) == 1
+
+
+def test_a_server_error_after_the_click_is_answer_lost_not_busy(form, portal, members):
+    form.open()
+    form.fill(make_row(members[0], "涉密单位"))
+    portal.faults(error_rate=1, seed=_seed_whose_first_fault_is("http500"))
+
+    with pytest.raises(AnswerLost):
+        form.submit()
+
+
+def _seed_whose_first_fault_is(kind: str) -> int:
+    """A fault seed whose first pick is `kind`, asked of the mock's own fault logic."""
+    for seed in range(100):
+        faults = Faults()
+        faults.update({"error_rate": 1, "seed": seed})
+        if faults.pick_error() == kind:
+            return seed
+    raise AssertionError(f"no seed gives {kind}")
+
+
+# --- evidence ---------------------------------------------------------------------------------------
+
+
+def test_the_screenshot_shows_the_whole_filled_form_with_the_org_path(form, members, shots):
+    row = make_row(members[5], "升学", target_path=HUBEI_SCHOOL)
+    form.open()
+    form.fill(row)
+    path = shots / "row-7.png"
+
+    form.screenshot(path)
+
+    width, height = struct.unpack(">II", path.read_bytes()[16:24])
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert width == 1280 and height > 900  # stretched to show the form down to 提交
+    assert form.org_cascader.locator("input").input_value() == "团湖北省委 / 三峡大学团委"
+    assert form.page.viewport_size == {"width": 1280, "height": 900}  # put back after the shot
+    shutil.copy(path, Path("/tmp") / "zhtj-rpa-portal-screenshot.png")
+
+
+def test_a_row_read_back_reports_every_field_the_page_shows(form, members):
+    row = make_row(members[0], "升学", target_path=HUBEI_SCHOOL, study_type="普通高中")
+    form.open()
+    form.fill(row)
+
+    shown = form.read()
+
+    assert shown == form.expected(row)
+    assert shown["target"] == "团湖北省委 / 三峡大学团委"
+    assert shown["id_number"] == row.masked_id
+
+
+def test_the_catalog_of_a_form_is_the_checked_default_one(form):
+    assert form.catalog.path == load_catalog().path
