@@ -74,7 +74,10 @@ def build_views(batch: Any, last: Mapping[int, RunRecord]) -> list[RowView]:
         else:
             status, label = record.status.value, STATUS_LABELS[record.status]
             tone = "ok" if record.status in FINAL_OK else "bad" if record.status in FINAL_NOT_OK else "pending"
-        errors = [scrub(f"{e.column}：{e.message}" if e.column else e.message) for e in checked.errors]
+        errors = [scrub(e.message) for e in checked.errors]
+        message = explain(record)
+        if errors and record is not None and record.status is Status.invalid:
+            message = "请按下列提示改正名单，然后用新的输出目录重新运行："  # the errors follow
         views.append(
             RowView(
                 row=checked.row,
@@ -88,7 +91,7 @@ def build_views(batch: Any, last: Mapping[int, RunRecord]) -> list[RowView]:
                 status_label=label,
                 tone=tone,
                 created_at=(record.created_at or "") if record else "",
-                message=scrub(explain(record)) or "",
+                message=scrub(message) or "",
                 errors=errors,
                 screenshot=record.screenshot if record else None,
                 trace=record.trace if record else None,

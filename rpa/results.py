@@ -33,7 +33,7 @@ def explain(record: RunRecord | None) -> str:
     if status == Status.skipped:
         return msg or "审核状态不是“已审批”，本行未办理。"
     if status == Status.invalid:
-        return (msg or "本行数据有误。") + " 请改正名单后重新运行。"
+        return (msg or "本行数据有误。") + " 请改正名单后用新的输出目录重新运行。"
     if status == Status.duplicate:
         return "门户提示：已有业务正在办理，不能重复发起。请在门户中查看该团员已有的转接申请。"
     if status == Status.failed:

@@ -752,7 +752,7 @@ def _run(job: Job, console: Console, *, resumed: bool, title: str | None) -> int
         error = None
         if checked.errors:
             error = ErrorInfo(kind=checked.errors[0].code if status is RowStatus.INVALID else "row",
-                              message="；".join(f"{e.column}：{e.message}" for e in checked.errors))
+                              message="；".join(e.message for e in checked.errors))
         elif status is RowStatus.SKIPPED:
             error = ErrorInfo(kind="not_approved", message="审核状态不是“已审批”，本行未办理。")
         job.record(checked.row, new, member=member, error=error)
@@ -916,5 +916,10 @@ def _summary(job: Job, console: Console) -> bool:
     console.print(f"结果表：{job.out / 'results.xlsx'}")
     all_ok = all(c.row in last and last[c.row].status in FINAL_OK for c in job.batch.rows)
     if not all_ok:
-        console.print(f"查看需要处理的行：rpa status {job.out}　　重试未成功的行：rpa retry {job.out}")
+        console.print(f"查看需要处理的行：rpa status {job.out}")
+        if counts[Status.invalid]:
+            console.print("数据有误的行：改正名单后用新的输出目录重新运行（已提交的团员门户会拒绝重复申请）。")
+        if any(counts[s] for s in (Status.failed, Status.duplicate, Status.in_doubt, Status.started,
+                                   Status.filled, Status.submitting)) or counts[None]:
+            console.print(f"重试未成功或未办理的行：rpa retry {job.out}（已提交的行不会重复提交）")
     return all_ok

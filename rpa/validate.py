@@ -185,7 +185,8 @@ def print_summary(batch: Batch, console, *, out: Path | None = None) -> None:
     from rich.table import Table
 
     counts = batch.counts()
-    table = Table(title=f"名单校验：{batch.path.name}（工作表“{batch.sheet_name}”，表头在第 {batch.header_row} 行）")
+    console.print(f"[bold]名单校验：{batch.path.name}[/bold]（工作表“{batch.sheet_name}”，表头在第 {batch.header_row} 行）")
+    table = Table()
     table.add_column("状态")
     table.add_column("行数", justify="right")
     for status in (RowStatus.VALID, RowStatus.RETAINED, RowStatus.SKIPPED, RowStatus.INVALID):
@@ -197,7 +198,7 @@ def print_summary(batch: Batch, console, *, out: Path | None = None) -> None:
     problems: list[tuple[str, str, str]] = []
     for r in batch.rows:
         if r.status is RowStatus.SKIPPED:
-            problems.append((str(r.row), Col.APPROVAL.value, f"审核状态不是“已审批”（现在是“{_approval(r)}”），本行跳过。"))
+            problems.append((str(r.row), Col.APPROVAL.value, safe_message(f"审核状态不是“已审批”（现在是“{_approval(r)}”），本行跳过。")))
         elif r.status is RowStatus.INVALID:
             problems.extend((str(r.row), e.column, safe_message(e.message)) for e in r.errors)
     if problems:

@@ -104,11 +104,11 @@ def fold(text: str) -> str:
 
 
 def load_vocabulary(selectors_dir: Path | None = None) -> Vocabulary:
-    """Load `vocabulary.toml` from `selectors_dir` (default: `Settings().selectors_dir`)."""
+    """Load `vocabulary.toml` from `selectors_dir` (default: the settings' `selectors_dir`)."""
     if selectors_dir is None:
-        from rpa.config import DEFAULT_SELECTORS_DIR
+        from rpa.config import load_settings
 
-        selectors_dir = DEFAULT_SELECTORS_DIR
+        selectors_dir = load_settings().selectors_dir
     return _load(Path(selectors_dir).resolve())
 
 

@@ -447,6 +447,9 @@ class FastSheetWriter:
         # creates the comment parts and relations); `save` writes them all, as openpyxl's VML
         # shape per comment is the slowest thing in a sheet with thousands of notes.
         self._comments: list[tuple[int, int, str, str]] = []
+        # openpyxl's sheet holds only the rows that have special cells, packed: its row k is
+        # our row _special_rows[k - 1]; refs are rewritten when the two are merged.
+        self._special_rows: list[int] = []
 
     def append(self, values: Iterable[Any]) -> None:
         letters = self._letters
@@ -468,6 +471,8 @@ class FastSheetWriter:
                 if len(self._comments) > 1:
                     value.comment = None
                     xml = _styled_cell(ref, value)
+                    if xml == "":
+                        xml = None
             if xml is None:
                 special.append(value)
             elif type(value) is str and value.startswith(FORMULA_PREFIXES):
@@ -480,7 +485,9 @@ class FastSheetWriter:
                     plain[col] = xml
             if value is not None and col > self._max_col:
                 self._max_col = col
-        self.ws.append(special)
+        if any(v is not None for v in special):
+            self.ws.append(special)
+            self._special_rows.append(row_idx)
         self._plain_rows.append(plain)
 
     def save(self, path) -> None:
@@ -489,15 +496,24 @@ class FastSheetWriter:
 
         buf = io.BytesIO()
         self.wb.save(buf)
-        with zipfile.ZipFile(buf) as zin:
-            items = [(info, zin.read(info.filename)) for info in zin.infolist()]
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
-            for info, data in items:
+        with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                data = zin.read(info.filename)
                 if info.filename == "xl/worksheets/sheet1.xml":
-                    data = self._merged_sheet(data.decode("utf-8")).encode("utf-8")
-                elif len(self._comments) > 1 and info.filename.startswith("xl/comments/"):
+                    with zout.open(info.filename, "w") as dst:
+                        chunk: list[str] = []
+                        size = 0
+                        for piece in self._merged_sheet(data.decode("utf-8")):
+                            chunk.append(piece)
+                            size += len(piece)
+                            if size > 1 << 18:  # fewer, larger writes: zlib and crc per call
+                                dst.write("".join(chunk).encode("utf-8"))
+                                chunk, size = [], 0
+                        dst.write("".join(chunk).encode("utf-8"))
+                    continue
+                if self._comments and info.filename.startswith("xl/comments/"):
                     data = self._comments_xml().encode("utf-8")
-                elif len(self._comments) > 1 and info.filename.endswith(".vml"):
+                elif self._comments and info.filename.endswith(".vml"):
                     data = self._comments_vml(data.decode("utf-8")).encode("utf-8")
                 zout.writestr(info, data)
 
@@ -527,7 +543,8 @@ class FastSheetWriter:
             shapes.append(one)
         return vml[: m.start()] + "".join(shapes) + vml[m.end():]
 
-    def _merged_sheet(self, xml: str) -> str:
+    def _merged_sheet(self, xml: str):
+        """openpyxl's sheet XML with the plain cells merged in, as a stream of text pieces."""
         import re
 
         from openpyxl.utils.cell import column_index_from_string
@@ -539,19 +556,26 @@ class FastSheetWriter:
             raise ValueError("openpyxl wrote a sheet without <sheetData>")
         special_cells: dict[int, dict[int, str]] = {}
         for m in row_re.finditer(body_match.group(1) or ""):
-            cells = {column_index_from_string(c.group(1)): c.group(0) for c in cell_re.finditer(m.group(2) or "")}
+            packed = int(m.group(1))
+            real = self._special_rows[packed - 1]
+            cells = {}
+            for c in cell_re.finditer(m.group(2) or ""):
+                letters = c.group(1)
+                cells[column_index_from_string(letters)] = c.group(0).replace(
+                    f'<c r="{letters}{packed}"', f'<c r="{letters}{real}"', 1)
             if cells:
-                special_cells[int(m.group(1))] = cells
-        parts = ["<sheetData>"]
+                special_cells[real] = cells
+        last = f"{self._get_column_letter(max(self._max_col, 1))}{max(len(self._plain_rows), 1)}"
+        head = xml[: body_match.start()]
+        dimension = f'<dimension ref="A1:{last}"/>'
+        head, n = re.subn(r'<dimension ref="[^"]*"\s*/>', dimension, head, count=1)
+        if not n:  # write-only sheets have none; readers that trust it need the true extent
+            head = re.sub(r"(<sheetViews|<sheetFormatPr|<cols|$)", dimension + r"\1", head, count=1)
+        yield head + "<sheetData>"
         for row_idx, plain in enumerate(self._plain_rows, start=1):
             extra = special_cells.get(row_idx)
             if extra:
                 plain = {**plain, **extra}
             if plain:
-                parts.append(f'<row r="{row_idx}">')
-                parts.extend(plain[c] for c in sorted(plain))
-                parts.append("</row>")
-        parts.append("</sheetData>")
-        xml = xml[: body_match.start()] + "".join(parts) + xml[body_match.end():]
-        last = f"{self._get_column_letter(max(self._max_col, 1))}{max(len(self._plain_rows), 1)}"
-        return re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:{last}"/>', xml, count=1)
+                yield f'<row r="{row_idx}">' + "".join(plain[c] for c in sorted(plain)) + "</row>"
+        yield "</sheetData>" + xml[body_match.end():]

@@ -160,6 +160,7 @@ class OrgCascader:
         self.close()
 
     def close(self) -> None:
+        """Close the popper: Escape on the cascader's own input (its keydown handler)."""
         if self.popper.is_visible():
-            self.outside.click()
+            self.input.press("Escape")
             self.popper.wait_for(state="hidden", timeout=self.timeout)

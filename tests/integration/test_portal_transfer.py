@@ -6,15 +6,16 @@ module, as runs reuse it), fills a row with `TransferForm`, and looks at `/__moc
 
 from __future__ import annotations
 
-import shutil
 import struct
 from pathlib import Path
 
 import pytest
 
+from fixtures.mock_portal.client import MockClient
 from fixtures.mock_portal.faults import Faults
 from rpa.batch import TransferRow
 from rpa.catalog import load_catalog
+from rpa.config import Settings
 from rpa.errors import (
     AnswerLost,
     DuplicateApplication,
@@ -36,26 +37,55 @@ CENTRAL = ["中央企业团工委", "中国长江三峡集团有限公司团委"
 
 
 @pytest.fixture(scope="module")
-def saved_session(tmp_path_factory) -> Path:
-    """Where this module keeps a signed-in storage state, so most tests skip the sign-in page."""
-    return tmp_path_factory.mktemp("signed") / "session.json"
+def module_settings(mock_server, tmp_path_factory) -> Settings:
+    account = MockClient(mock_server.url).accounts()[0]
+    return Settings(
+        _env_file=None,
+        portal_url=mock_server.url,
+        username=account["username"],
+        password=account["password"],
+        min_interval_s=0,
+        timeout_ms=10_000,
+        session_file=tmp_path_factory.mktemp("signed") / "session.json",
+    )
 
 
-@pytest.fixture
-def session(settings, browser, saved_session):
-    if saved_session.exists():
-        shutil.copy(saved_session, settings.session_file)
-    session = PortalSession(settings, browser)
-    session.sign_in()
-    shutil.copy(settings.session_file, saved_session)
+@pytest.fixture(scope="module")
+def module_session(module_settings, browser):
+    """One signed-in session for the module, as one runner worker keeps it for a whole batch."""
+    session = PortalSession(module_settings, browser)
     yield session
     session.close()
 
 
+@pytest.fixture(scope="module")
+def module_page(module_session):
+    module_session.sign_in()
+    return module_session.new_context().new_page()
+
+
 @pytest.fixture
-def form(session, settings) -> TransferForm:
-    page = session.new_context().new_page()
-    return TransferForm(page, session.catalog, settings.timeout_ms)
+def form(module_session, module_page, module_settings, portal) -> TransferForm:
+    """The form on the module's page, reused between tests as the runner reuses it between rows."""
+    assert _still_signed_in(module_session), "an earlier test expired the shared session: use fresh_form there"
+    return TransferForm(module_page, module_session.catalog, module_settings.timeout_ms)
+
+
+@pytest.fixture
+def fresh_form(settings, browser):
+    """A form in a session of its own, for tests that expire the session."""
+    session = PortalSession(settings, browser)
+    session.sign_in()
+    yield TransferForm(session.new_context().new_page(), session.catalog, settings.timeout_ms)
+    session.close()
+
+
+def _still_signed_in(session: PortalSession) -> bool:
+    try:
+        session.api("userinfo")
+    except SessionExpired:
+        return False
+    return True
 
 
 def make_row(member: dict, destination: str, **values) -> TransferRow:
@@ -257,20 +287,21 @@ def test_a_second_application_for_the_same_member_is_a_duplicate(form, portal, m
 # --- the portal misbehaving -------------------------------------------------------------------------
 
 
-def test_an_expired_session_when_opening_the_form_is_session_expired(form, portal):
+def test_an_expired_session_when_opening_the_form_is_session_expired(fresh_form, portal):
     portal.faults(expire_after_requests=1)
 
     with pytest.raises(SessionExpired):
-        form.open()
+        fresh_form.open()
 
 
-def test_an_expired_session_at_submit_is_session_expired_and_stores_nothing(form, portal, members):
-    form.open()
-    form.fill(make_row(members[0], "涉密单位"))
+def test_an_expired_session_at_submit_is_session_expired_and_stores_nothing(fresh_form, portal, members):
+    fresh_form.open()
+    fresh_form.fill(make_row(members[0], "涉密单位"))
     portal.faults(expire_after_requests=1)  # this session made more calls than that already
 
     with pytest.raises(SessionExpired):
-        form.submit()
+        fresh_form.submit()
+    assert fresh_form.page.url.split("?")[0].endswith("/zhtj/signin")
     assert stored(portal) == []
 
 
@@ -330,7 +361,6 @@ def test_the_screenshot_shows_the_whole_filled_form_with_the_org_path(form, memb
     assert width == 1280 and height > 900  # stretched to show the form down to 提交
     assert form.org_cascader.locator("input").input_value() == "团湖北省委 / 三峡大学团委"
     assert form.page.viewport_size == {"width": 1280, "height": 900}  # put back after the shot
-    shutil.copy(path, Path("/tmp") / "zhtj-rpa-portal-screenshot.png")
 
 
 def test_a_row_read_back_reports_every_field_the_page_shows(form, members):

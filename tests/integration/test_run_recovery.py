@@ -28,6 +28,11 @@ def records(out) -> list[dict]:
     return [json.loads(line) for line in (out / "run.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def why(out) -> str:
+    """The run log, for an assertion message."""
+    return "\n".join(json.dumps(r, ensure_ascii=False) for r in records(out))
+
+
 def last_status(out) -> dict[int, str]:
     return {r["row"]: r["status"] for r in records(out)}
 
@@ -51,7 +56,7 @@ def test_lost_answers_are_looked_up_in_the_history_and_never_submitted_twice(tmp
 
     code = run_batch("submit", batch, out, settings, console=console()[0])
 
-    assert code == 0
+    assert code == 0, why(out)
     assert counts(portal) == {r["身份证号"]: 1 for r in rows}
     assert last_status(out) == {3: "submitted", 4: "submitted"}
     # The lost answer was logged as in doubt before the history look turned it into submitted.
@@ -63,7 +68,7 @@ def test_rows_left_in_doubt_are_reconciled_by_retry_without_a_new_click(tmp_path
     portal.faults(drop_after_commit_rate=1.0)
     out = tmp_path / "submit"
     one_try = settings.model_copy(update={"max_attempts": 1})
-    assert run_batch("submit", batch, out, one_try, console=console()[0]) == 1
+    assert run_batch("submit", batch, out, one_try, console=console()[0]) == 1, why(out)
     assert last_status(out) == {3: "in_doubt", 4: "in_doubt"}
     assert (out / "traces" / "row-3.zip").exists()
     con, buf = console()
@@ -72,7 +77,7 @@ def test_rows_left_in_doubt_are_reconciled_by_retry_without_a_new_click(tmp_path
     portal.faults(drop_after_commit_rate=0)
     clicks_before = sum(1 for r in records(out) if r["status"] == "submitting")
 
-    assert retry_run(out, settings, console=console()[0]) == 0
+    assert retry_run(out, settings, console=console()[0]) == 0, why(out)
 
     assert counts(portal) == {r["身份证号"]: 1 for r in rows}
     assert last_status(out) == {3: "submitted", 4: "submitted"}
@@ -86,13 +91,13 @@ def test_retry_reruns_only_the_rows_that_did_not_succeed(tmp_path, portal, setti
     rows = plan_rows([members[0], newcomer, members[1]], [ARMY, SECRET, SANXIA])
     batch = write_batch(tmp_path / "batch.xlsx", rows)
     out = tmp_path / "submit"
-    assert run_batch("submit", batch, out, settings, console=console()[0]) == 1
+    assert run_batch("submit", batch, out, settings, console=console()[0]) == 1, why(out)
     assert last_status(out) == {3: "submitted", 4: "failed", 5: "submitted"}
     assert "member_not_found" in {r["error"]["kind"] for r in records(out) if r["error"]}
     portal.add_members([newcomer])  # the branch secretary adds the member in the portal
     started_before = [r["row"] for r in records(out) if r["status"] == "started"]
 
-    assert retry_run(out, settings, console=console()[0]) == 0
+    assert retry_run(out, settings, console=console()[0]) == 0, why(out)
 
     started_after = [r["row"] for r in records(out) if r["status"] == "started"]
     assert started_after[len(started_before):] == [4]
@@ -118,13 +123,13 @@ def test_the_circuit_breaker_stops_a_run_against_a_broken_portal_and_retry_finis
     code = run_batch("submit", batch, out, fragile, console=con)
     breaker.join()
 
-    assert code == 1
+    assert code == 1, why(out)
     assert "连续 3 次" in buf.getvalue()
     reached = last_status(out)
     assert len(reached) < 5  # stopped before hammering every row
     portal.faults(error_rate=0)
 
-    assert retry_run(out, settings, console=console()[0]) == 0
+    assert retry_run(out, settings, console=console()[0]) == 0, why(out)
     assert counts(portal) == {r["身份证号"]: 1 for r in rows}
 
 
@@ -144,7 +149,7 @@ def test_a_run_killed_after_clicking_submit_resumes_from_its_log_without_a_secon
                          "screenshot": None, "member": masked[n - 3]}) for n, s in log]
     (out / "run.jsonl").write_text("\n".join(lines) + '\n{"ts":"2025-07-01T1', encoding="utf-8")
 
-    assert run_batch("submit", batch, out, settings, console=console()[0]) == 0
+    assert run_batch("submit", batch, out, settings, console=console()[0]) == 0, why(out)
 
     assert counts(portal) == {r["身份证号"]: 1 for r in rows}
     assert last_status(out) == {3: "submitted", 4: "submitted", 5: "submitted"}

@@ -1,0 +1,90 @@
+"""The `rpa` command as a secretary runs it: a real process, real Chromium, the real mock."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from rpa.demo import pick_members, plan_rows, write_batch
+
+RPA = Path(sys.executable).with_name("rpa")
+ARMY = {"毕业去向": "参军入伍", "转入组织是否属于北京/广东/福建": "否"}
+SANXIA = {"毕业去向": "升学", "转入组织是否属于北京/广东/福建": "否", "转入组织": "团湖北省委/三峡大学团委"}
+MISSING_ORG = {"毕业去向": "升学", "转入组织是否属于北京/广东/福建": "否", "转入组织": "团湖北省委/三峡大学"}
+ABROAD = {"毕业去向": "出国（境）留学", "境外学习地点": "日本 东京大学", "境外学习期限": "2025.10–2027.09",
+          "境内联系人": "李华", "境内联系人电话": "13905341234"}
+
+
+def rpa(*args: str, env: dict[str, str], cwd: Path, timeout: int = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([str(RPA), *args], env=env, cwd=cwd, capture_output=True, text=True,
+                          encoding="utf-8", timeout=timeout)
+
+
+def portal_env(settings, tmp_path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RPA_")}
+    env.update(
+        RPA_PORTAL_URL=settings.portal_url,
+        RPA_USERNAME=settings.username,
+        RPA_PASSWORD=settings.password.get_secret_value(),
+        RPA_MIN_INTERVAL_S="0",
+        RPA_TIMEOUT_MS="10000",
+        RPA_SESSION_FILE=str(tmp_path / "session.json"),
+        COLUMNS="160",
+    )
+    return env
+
+
+def test_preview_then_status_then_submit_from_the_command_line(tmp_path, portal, settings):
+    rows = plan_rows(pick_members(portal.members(), 3), [SANXIA, MISSING_ORG, ABROAD])
+    batch = write_batch(tmp_path / "名单.xlsx", rows)
+    env = portal_env(settings, tmp_path)
+
+    preview = rpa("preview", str(batch), "--out", "out-preview", env=env, cwd=tmp_path)
+
+    assert preview.returncode == 1, preview.stdout + preview.stderr
+    assert portal.applications() == []
+    log = [json.loads(x) for x in (tmp_path / "out-preview" / "run.jsonl").read_text().splitlines()]
+    final = {r["row"]: r for r in log}
+    assert final[3]["status"] == "previewed" and final[5]["status"] == "retained"
+    # A path that isn't in the portal's tree: the row is invalid and says what the parent holds.
+    assert final[4]["status"] == "invalid" and "三峡大学团委" in final[4]["error"]["message"]
+    assert "Traceback" not in preview.stderr
+
+    status = rpa("status", "out-preview", env=env, cwd=tmp_path)
+    assert status.returncode == 0
+    assert "已预览" in status.stdout and "数据有误" in status.stdout and "需要处理的行" in status.stdout
+
+    submit = rpa("submit", str(batch), "--out", "out-submit", env=env, cwd=tmp_path)
+    assert submit.returncode == 1
+    assert [a["id_number"] for a in portal.applications()] == [rows[0]["身份证号"]]
+
+    shown = preview.stdout + preview.stderr + status.stdout + submit.stdout + submit.stderr
+    assert env["RPA_PASSWORD"] not in shown
+    for r in rows:
+        assert r["身份证号"] not in shown
+    for name in ("run.jsonl", "report.html", "run.json"):
+        text = (tmp_path / "out-submit" / name).read_text(encoding="utf-8")
+        assert env["RPA_PASSWORD"] not in text
+        assert not any(r["身份证号"] in text for r in rows)
+
+
+def test_a_changed_batch_and_a_missing_portal_stop_with_exit_code_2_and_a_plain_message(tmp_path, portal, settings):
+    rows = plan_rows(pick_members(portal.members(), 1), [ARMY])
+    batch = write_batch(tmp_path / "batch.xlsx", rows)
+    env = portal_env(settings, tmp_path)
+    assert rpa("preview", str(batch), "--out", "out", env=env, cwd=tmp_path).returncode == 0
+    write_batch(batch, plan_rows(pick_members(portal.members(), 1, start=1), [ARMY]))
+
+    changed = rpa("preview", str(batch), "--out", "out", env=env, cwd=tmp_path)
+
+    assert changed.returncode == 2
+    assert "已被修改" in changed.stdout and "Traceback" not in changed.stderr
+
+    gone = rpa("submit", str(batch), "--out", "out2", env=dict(env, RPA_PORTAL_URL="http://127.0.0.1:9"),
+               cwd=tmp_path)
+    assert gone.returncode == 2, gone.stdout + gone.stderr
+    assert "无法连接门户" in gone.stdout and "Traceback" not in gone.stderr
+    assert portal.applications() == []

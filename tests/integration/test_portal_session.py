@@ -1,0 +1,372 @@
+"""Signing in, the saved session, the portal's API, the history and the org tree — real mock, real Chromium."""
+
+from __future__ import annotations
+
+import json
+import socket
+import stat
+import threading
+import zipfile
+
+import pytest
+
+from fixtures.mock_portal.client import MockClient, MockPortal
+from fixtures.mock_portal.faults import Faults
+from rpa.config import Settings
+from rpa.errors import (
+    CaptchaRequired,
+    ConfigError,
+    OrgNotFound,
+    PortalBusy,
+    PortalRejected,
+    PortalUnreachable,
+    SessionExpired,
+)
+from rpa.portal.history import find_application
+from rpa.portal.login import interactive_login
+from rpa.portal.orgtree import OrgCache, OrgTree, check_paths_online
+from rpa.portal.session import PortalSession
+
+SCHOOL = ["团湖北省委", "三峡大学团委"]
+STREET = ["团湖北省委", "团宜昌市委", "团西陵区委", "团西陵街道工委", "西陵街道流动团员团支部"]
+
+
+@pytest.fixture
+def session(settings, browser):
+    session = PortalSession(settings, browser)
+    session.sign_in()
+    yield session
+    session.close()
+
+
+@pytest.fixture(scope="module")
+def captcha_server(tmp_path_factory):
+    """A second mock that asks for an image captcha (mode `fixed`: tests can read the code)."""
+    with MockPortal.start(db=tmp_path_factory.mktemp("captcha") / "portal.db", captcha="fixed") as server:
+        yield server
+
+
+def in_thread(fn, *args, **kwargs):
+    """Run `fn` in a thread of its own: it starts its own Playwright, which can't nest in ours."""
+    box: dict = {}
+
+    def run():
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            box["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(120)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+class Console:
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def print(self, text="", *args, **kwargs):
+        self.lines.append(str(text))
+
+
+def apply_via_api(session: PortalSession, member: dict) -> int:
+    """Store an application the way the Vue app does, straight through the API."""
+    branch = next(b for b in session.api("branches") if b["branchName"] == member["branch"])
+    found = next(m for m in session.api("members", branchId=branch["branchId"]) if m["idNumber"] == member["id_number"])
+    result = session.api(
+        "transfer/apply", memberId=found["memberId"], phone="13912345678", contact="母亲", reasonCode="06",
+        studyTypeCode="", provinceFlag="0", province="", targetLeagueId="", targetFullName="", remark="",
+    )
+    return result["applicationId"]
+
+
+# --- signing in -----------------------------------------------------------------------------------
+
+
+def test_signing_in_saves_the_session_readable_only_by_the_user(session, settings):
+    file = settings.session_file
+
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    state = json.loads(file.read_text(encoding="utf-8"))
+    assert any(c["name"] == "zhtj_session" for c in state["cookies"])
+    assert settings.password.get_secret_value() not in file.read_text(encoding="utf-8")
+
+
+def test_a_saved_session_is_reused_without_signing_in_again(session, settings, browser):
+    before = settings.session_file.read_bytes()
+
+    again = PortalSession(settings, browser)
+    again.sign_in()
+
+    assert settings.session_file.read_bytes() == before
+    assert again.api("userinfo")["orgName"] == "德州学院团委"
+    again.close()
+
+
+def test_a_stale_saved_session_is_replaced_by_a_new_sign_in(settings, browser, mock_server):
+    host = mock_server.url.split("//")[1].split(":")[0]
+    stale = {"cookies": [{"name": "zhtj_session", "value": "gone", "domain": host, "path": "/", "expires": -1,
+                          "httpOnly": True, "secure": False, "sameSite": "Lax"}], "origins": []}
+    settings.session_file.write_text(json.dumps(stale), encoding="utf-8")
+
+    session = PortalSession(settings, browser)
+    session.sign_in()
+
+    cookies = json.loads(settings.session_file.read_text(encoding="utf-8"))["cookies"]
+    assert [c["value"] for c in cookies if c["name"] == "zhtj_session"] != ["gone"]
+    assert session.api("userinfo")["username"] == settings.username
+    session.close()
+
+
+def test_a_wrong_password_is_a_config_error_that_never_shows_the_password(settings, browser):
+    wrong = settings.model_copy(update={"password": type(settings.password)("Wrong#Pass-123")})
+
+    with pytest.raises(ConfigError) as caught:
+        PortalSession(wrong, browser).sign_in()
+
+    assert "账号或密码错误" in caught.value.message and "RPA_PASSWORD" in caught.value.message
+    assert "Wrong#Pass-123" not in caught.value.message
+    assert not wrong.session_file.exists()
+
+
+def test_no_password_and_no_saved_session_asks_for_rpa_login(settings, browser):
+    bare = settings.model_copy(update={"password": type(settings.password)("")})
+
+    with pytest.raises(CaptchaRequired, match="rpa login"):
+        PortalSession(bare, browser).sign_in()
+
+
+def test_a_portal_that_is_not_there_is_unreachable(settings, browser):
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    nowhere = settings.model_copy(update={"portal_url": f"http://127.0.0.1:{port}"})
+
+    with pytest.raises(PortalUnreachable, match=f"127.0.0.1:{port}"):
+        PortalSession(nowhere, browser).sign_in()
+
+
+def test_a_captcha_on_the_sign_in_page_asks_for_rpa_login(settings, browser, captcha_server):
+    guarded = settings.model_copy(update={"portal_url": captcha_server.url})
+
+    with pytest.raises(CaptchaRequired) as caught:
+        PortalSession(guarded, browser).sign_in()
+
+    assert "请先运行 rpa login" in caught.value.message
+
+
+def test_rpa_login_saves_the_session_once_the_secretary_types_the_captcha(settings, captcha_server):
+    guarded = settings.model_copy(update={"portal_url": captcha_server.url})
+    client = MockClient(captcha_server.url)
+    console = Console()
+
+    def secretary(page):
+        # What the secretary does in the window: read the image, type it, click 登录.
+        page.locator("#captcha").fill(client.captcha())
+        page.get_by_role("button", name="登录").click()
+
+    code = in_thread(interactive_login, guarded, console, headless=True, secretary=secretary)
+
+    assert code == 0
+    assert stat.S_IMODE(guarded.session_file.stat().st_mode) == 0o600
+    assert str(guarded.session_file) in console.lines[-1]
+    assert all(guarded.password.get_secret_value() not in line for line in console.lines)
+
+
+def test_rpa_login_gives_up_with_2_when_nobody_signs_in(settings, captcha_server):
+    guarded = settings.model_copy(update={"portal_url": captcha_server.url})
+    console = Console()
+
+    code = in_thread(interactive_login, guarded, console, headless=True, timeout_ms=1500)
+
+    assert code == 2
+    assert "rpa login" in console.lines[-1]
+    assert not guarded.session_file.exists()
+
+
+def test_a_new_context_is_signed_in_in_chinese_with_the_configured_timeout(session, settings):
+    context = session.new_context()
+    page = context.new_page()
+
+    page.goto("/zhtj/center")
+
+    page.get_by_text("退出", exact=True).wait_for()
+    assert page.evaluate("navigator.language") == "zh-CN"
+    assert page.viewport_size == {"width": 1280, "height": 900}
+
+
+def test_a_trace_of_a_row_context_never_holds_the_password(session, settings, tmp_path):
+    context = session.new_context()
+    context.tracing.start(screenshots=True, snapshots=True)
+    page = context.new_page()
+    page.goto("/zhtj/center/transfer/out")
+    page.get_by_text("选择转出人").wait_for()
+    trace = tmp_path / "trace.zip"
+    context.tracing.stop(path=trace)
+
+    password = settings.password.get_secret_value().encode()
+    with zipfile.ZipFile(trace) as archive:
+        assert all(password not in archive.read(name) for name in archive.namelist())
+
+
+# --- the API ----------------------------------------------------------------------------------------
+
+
+def test_the_api_answers_the_results_of_a_good_call(session):
+    assert session.api("userinfo") == {"username": "dzxytw", "orgName": "德州学院团委"}
+
+
+def test_the_api_turns_1009_into_session_expired(session, portal):
+    portal.faults(expire_after_requests=1)
+    session.api("userinfo")  # the one call the session still has
+
+    with pytest.raises(SessionExpired, match="您的登录已超时"):
+        session.api("userinfo")
+
+
+def test_the_api_turns_a_busy_answer_into_portal_busy(session, portal):
+    portal.faults(error_rate=1, seed=_seed_whose_first_fault_is("busy"))
+
+    with pytest.raises(PortalBusy, match="系统繁忙"):
+        session.api("userinfo")
+
+
+def test_the_api_turns_http_500_into_portal_busy(session, portal):
+    portal.faults(error_rate=1, seed=_seed_whose_first_fault_is("http500"))
+
+    with pytest.raises(PortalBusy, match="HTTP 500"):
+        session.api("userinfo")
+
+
+def test_the_api_turns_another_refusal_into_portal_rejected_with_the_portals_words(session):
+    with pytest.raises(PortalRejected, match="申请不存在"):
+        session.api("transfer/revoke", applicationId=99999)
+
+
+def _seed_whose_first_fault_is(kind: str) -> int:
+    for seed in range(100):
+        faults = Faults()
+        faults.update({"error_rate": 1, "seed": seed})
+        if faults.pick_error() == kind:
+            return seed
+    raise AssertionError(kind)
+
+
+# --- the history ------------------------------------------------------------------------------------
+
+
+def test_find_application_finds_the_members_open_application(session, portal):
+    member = portal.members()[10]
+    application_id = apply_via_api(session, member)
+
+    entry = find_application(session, member["id_number"])
+
+    assert entry is not None
+    assert entry.application_id == application_id
+    assert entry.created_at == portal.applications()[0]["created_at"]
+    assert entry.stage_name == "转出组织审批"
+    assert entry.target == "特殊单位专属库"
+
+
+def test_find_application_finds_nothing_for_a_member_without_one(session, portal):
+    members = portal.members()
+    apply_via_api(session, members[10])
+
+    assert find_application(session, members[11]["id_number"]) is None
+
+
+def test_find_application_ignores_a_revoked_application(session, portal):
+    member = portal.members()[12]
+    application_id = apply_via_api(session, member)
+    session.api("transfer/revoke", applicationId=application_id)
+
+    assert find_application(session, member["id_number"]) is None
+
+
+def test_find_application_does_not_take_an_error_for_not_found(session, portal):
+    portal.faults(expire_after_requests=1)
+    session.api("userinfo")
+
+    with pytest.raises(SessionExpired):
+        find_application(session, portal.members()[0]["id_number"])
+
+
+# --- the org tree -------------------------------------------------------------------------------------
+
+
+def test_an_existing_path_passes_the_check(session):
+    OrgTree(session).check_path(STREET)
+
+
+def test_a_missing_level_names_its_parent_and_what_the_parent_holds(session):
+    with pytest.raises(OrgNotFound) as caught:
+        OrgTree(session).check_path(["团湖北省委", "团宜昌市委", "三峡大学团委"])
+
+    assert caught.value.context["parent"] == "团宜昌市委"
+    assert caught.value.context["missing"] == "三峡大学团委"
+    assert "团西陵区委" in caught.value.context["available"]
+
+
+def test_a_path_below_a_leaf_is_missing_with_nothing_there(session):
+    with pytest.raises(OrgNotFound) as caught:
+        OrgTree(session).check_path([*STREET, "不存在的支部"])
+
+    assert caught.value.context["parent"] == "西陵街道流动团员团支部"
+    assert caught.value.context["available"] == []
+
+
+def test_each_level_of_the_tree_is_fetched_once_per_run(session):
+    fetched: list[str] = []
+    real_api = session.api
+
+    def counting_api(path, **form):
+        if path == "getorgtree":
+            fetched.append(form["pid"])
+        return real_api(path, **form)
+
+    session.api = counting_api  # the test watches the session's calls; the page is untouched
+    cache = OrgCache()
+    tree, other = OrgTree(session, cache), OrgTree(session, cache)
+
+    tree.check_path(STREET)
+    tree.check_path(SCHOOL)
+    other.check_path([*STREET[:-1], "西陵街道青年之家"])
+    with pytest.raises(OrgNotFound):
+        other.check_path(["团湖北省委", "团宜昌市委", "三峡大学团委"])
+
+    assert len(fetched) == len(set(fetched)) == cache.fetches == 5  # top + the 4 levels below it
+
+
+def test_the_cache_fetches_a_level_once_even_when_threads_ask_together():
+    cache = OrgCache()
+    calls = []
+    started = threading.Barrier(8)
+
+    def fetch(pid):
+        calls.append(pid)
+        return []
+
+    def ask():
+        started.wait()
+        cache.get("42", fetch)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert calls == ["42"]
+
+
+def test_validate_online_checks_every_path_and_says_what_is_missing(settings, portal):
+    answers = in_thread(
+        check_paths_online, settings, [SCHOOL, ["团湖北省委", "团宜昌市委", "三峡大学团委"], SCHOOL]
+    )
+
+    assert answers[tuple(SCHOOL)] is None
+    assert "在“团宜昌市委”下找不到“三峡大学团委”" in answers[("团湖北省委", "团宜昌市委", "三峡大学团委")]
+    assert len(answers) == 2
