@@ -14,6 +14,7 @@ making openpyxl raise halfway through a file.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -213,17 +214,6 @@ class XlsxBook:
             parser.ParseFile(src)
         return strings
 
-    def sheet_xml_has(self, part: str, pattern) -> bool:
-        """Does the raw XML of a sheet part match `pattern` (a bytes regex)? Streams in chunks."""
-        tail = b""
-        with self.archive.open(part) as src:
-            while chunk := src.read(1 << 20):
-                buf = tail + chunk
-                if pattern.search(buf):
-                    return True
-                tail = buf[-64:]
-        return False
-
     def merged_ranges(self, part: str) -> list[tuple[int, int, int, int]]:
         """(min_col, min_row, max_col, max_row) of each merged range of a sheet."""
         import re
@@ -256,85 +246,88 @@ class XlsxBook:
         date_styles, td_styles, epoch = self.date_styles, self.timedelta_styles, self.epoch
         col_cache: dict[str, int] = {}
         out: list[tuple[int, tuple, frozenset]] = []
-        st = {
-            "row": 0, "cells": {}, "missing": set(), "col": 0, "t": "n", "s": 0,
-            "f": False, "v": None, "collect": False, "skip": 0, "in_is": False,
-        }
         buf: list[str] = []
-
-        def col_of(ref: str) -> int:
-            letters = ref.rstrip("0123456789")
-            idx = col_cache.get(letters)
-            if idx is None:
-                idx = col_cache[letters] = column_index_from_string(letters)
-            return idx
+        # Parser state, kept in closure variables (faster than a dict in these hot callbacks).
+        row = col = style = skip = 0
+        ctype = "n"
+        has_f = collect = in_is = False
+        raw: str | None = None
+        cells: dict[int, Any] = {}
+        missing: set[int] = set()
 
         def start(name, attrs):
+            nonlocal row, col, style, skip, ctype, has_f, collect, in_is, raw, cells, missing
             if ":" in name:
                 name = _local(name)
             if name == "c":
                 ref = attrs.get("r")
-                st["col"] = col_of(ref) if ref else st["col"] + 1
-                st["t"] = attrs.get("t", "n")
+                if ref:
+                    letters = ref.rstrip("0123456789")
+                    idx = col_cache.get(letters)
+                    if idx is None:
+                        idx = col_cache[letters] = column_index_from_string(letters)
+                    col = idx
+                else:
+                    col += 1
+                ctype = attrs.get("t", "n")
                 s = attrs.get("s")
-                st["s"] = int(s) if s else 0
-                st["f"] = False
-                st["v"] = None
-                buf.clear()
+                style = int(s) if s else 0
+                has_f = False
+                raw = None
             elif name == "v":
                 buf.clear()
-                st["collect"] = True
+                collect = True
             elif name == "t":
-                if st["in_is"] and not st["skip"]:
-                    st["collect"] = True
+                if in_is and not skip:
+                    collect = True
             elif name == "is":
-                st["in_is"] = True
+                in_is = True
                 buf.clear()
             elif name == "rPh":
-                st["skip"] += 1
+                skip += 1
             elif name == "f":
-                st["f"] = True
+                has_f = True
             elif name == "row":
                 r = attrs.get("r")
-                st["row"] = int(r) if r else st["row"] + 1
-                st["cells"] = {}
-                st["missing"] = set()
-                st["col"] = 0
+                row = int(r) if r else row + 1
+                cells = {}
+                missing = set()
+                col = 0
 
         def end(name):
+            nonlocal skip, collect, in_is, raw
             if ":" in name:
                 name = _local(name)
             if name == "c":
-                _finish_cell()
+                finish_cell()
             elif name == "v":
-                st["v"] = "".join(buf)
-                st["collect"] = False
+                raw = "".join(buf)
+                collect = False
             elif name == "t":
-                st["collect"] = False
+                collect = False
             elif name == "is":
-                st["in_is"] = False
-                st["v"] = "".join(buf)
+                in_is = False
+                raw = "".join(buf)
             elif name == "rPh":
-                st["skip"] -= 1
+                skip -= 1
             elif name == "row":
-                cells = st["cells"]
                 if cells:
                     values = [None] * max(cells)
                     for c, v in cells.items():
                         values[c - 1] = v
-                    out.append((st["row"], tuple(values), frozenset(st["missing"])))
+                    out.append((row, tuple(values), frozenset(missing)))
                 else:
-                    out.append((st["row"], (), frozenset()))
+                    out.append((row, (), frozenset()))
 
         def chars(text):
-            if st["collect"]:
+            if collect:
                 buf.append(text)
 
-        def _finish_cell():
-            raw, t, col = st["v"], st["t"], st["col"]
+        def finish_cell():
+            t = ctype
             if raw is None or (raw == "" and t in ("n", "b", "d", "e")):
-                if st["f"]:
-                    st["missing"].add(col - 1)
+                if has_f:
+                    missing.add(col - 1)
                 return
             if t == "s":
                 value = shared[int(raw)]
@@ -349,13 +342,12 @@ class XlsxBook:
                     value = float(raw) if any(ch in raw for ch in ".eEnN") else int(raw)
                 except ValueError:
                     value = raw
-                s = st["s"]
-                if s in date_styles:
+                if style in date_styles and type(value) is not str:
                     try:
-                        value = from_excel(value, epoch, timedelta=s in td_styles)
+                        value = from_excel(value, epoch, timedelta=style in td_styles)
                     except (OverflowError, ValueError):
                         value = "#VALUE!"
-            st["cells"][col] = value
+            cells[col] = value
 
         parser = expat.ParserCreate()
         parser.buffer_text = True
@@ -383,7 +375,12 @@ class XlsxBook:
 _PLAIN_TYPES = (str, int, float, bool)
 
 
+_XML_SPECIAL_RE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _xml_text(text: str) -> str:
+    if _XML_SPECIAL_RE.search(text) is None:  # the common case: nothing to escape
+        return text
     if ILLEGAL_CHARACTERS_RE.search(text):
         text = ILLEGAL_CHARACTERS_RE.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -210,8 +210,7 @@ class TransferForm:
                 self._pick(self.study_type_select, expected["study_type"], "study_type")
             if "target" in expected:
                 step, field = "选择申请转入组织", "target"
-                outside = self.item("target").locator(self.catalog.data["widgets"]["form_item_label"]["css"])
-                OrgCascader(self.page, self.catalog, self.org_cascader, outside, self.timeout).choose(list(row.target_path or []))
+                OrgCascader(self.page, self.catalog, self.org_cascader, self.timeout).choose(list(row.target_path or []))
             step, field = "填写备注", "remark"
             self.remark_input.fill(expected["remark"])
             step, field = "核对表单", None
@@ -223,6 +222,8 @@ class TransferForm:
         except (OrgNotFound, MemberNotFound, FieldMismatch):
             self._raise_if_signed_out()
             raise
+        except PlaywrightError as exc:  # the page closed or navigated away under us
+            raise PortalTimeout(f"第{row.row}行：{step}时页面出错：{_first_line(exc)}，请稍后重试。") from None
         self._row = row
 
     def expected(self, row: TransferRow) -> dict[str, str]:
@@ -396,6 +397,8 @@ class TransferForm:
         except WAIT_ERRORS:
             self._raise_if_signed_out()
             raise PortalTimeout(f"{label}：点击“提交”后没有出现确认框，申请未发出，请稍后重试。") from None
+        except PlaywrightError as exc:
+            raise PortalTimeout(f"{label}：点击“提交”时页面出错（{_first_line(exc)}），申请未发出，请稍后重试。") from None
         if not box.is_visible():
             errors = "；".join(t.strip() for t in form_error.all_inner_texts())
             raise PortalRejected(f"{label}：门户页面的表单校验未通过，申请未发出：{errors}")
@@ -414,6 +417,13 @@ class TransferForm:
     def _read_apply_answer(self, request: Request, label: str) -> SubmitResult:
         catalog = self.catalog
         lost = f"{label}：已提交，但没有收到门户的明确答复（{{why}}）。申请可能已保存，请先在接转历史中核对，切勿直接重复提交。"
+        # The app answers every outcome with a message (or sends us to sign in). Waiting for that
+        # bounds the wait: a request whose answer never comes would block `response()` for good.
+        answered = catalog.locator(self.page, "widgets.message").or_(self.signin_form)
+        try:
+            answered.first.wait_for(timeout=self.timeout)
+        except WAIT_ERRORS:
+            raise AnswerLost(lost.format(why=f"{self.timeout / 1000:g} 秒内没有答复")) from None
         try:
             response = request.response()
         except PlaywrightError as exc:

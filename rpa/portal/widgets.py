@@ -94,12 +94,11 @@ class Select:
 class OrgCascader:
     """The lazy, check-strictly el-cascader of 申请转入组织."""
 
-    def __init__(self, page: Page, catalog: Catalog, root: Locator, outside: Locator, timeout_ms: float) -> None:
+    def __init__(self, page: Page, catalog: Catalog, root: Locator, timeout_ms: float) -> None:
         self.page = page
         self.catalog = catalog
         self.root = root
         self.timeout = timeout_ms
-        self.outside = outside  # something to click that closes the popper
 
     def _css(self, key: str) -> str:
         return self.catalog.data["orgpicker"][key]["css"]
@@ -126,31 +125,30 @@ class OrgCascader:
 
         Raises `OrgNotFound(parent, missing, available)` at the first level that isn't there.
         """
-        label_css = self._css("node_label")
+        expandable = self.page.locator(self._css("node_expand"))
+        loading = self.page.locator(self._css("node_loading"))
         self.root.click()
         self.popper.wait_for(timeout=self.timeout)
         parent = TOP_LEVEL
         for level, name in enumerate(path):
             nodes = self.nodes(level)
             nodes.first.wait_for(timeout=self.timeout)
-            node = nodes.filter(has=self.page.locator(label_css).filter(has_text=exact(name))).first
-            if node.count() == 0:
-                available = [text.strip() for text in nodes.locator(label_css).all_inner_texts()]
+            level_nodes = self._read_level(nodes)  # one round trip for the whole level
+            names = [n for n, _ in level_nodes]
+            if name not in names:
                 self.close()
-                raise OrgNotFound(parent, name, available)
+                raise OrgNotFound(parent, name, names)
+            index = names.index(name)
+            node = nodes.nth(index)
             if level == len(path) - 1:
                 node.locator(self._css("node_radio")).click()
                 break
-            expandable = self.page.locator(self._css("node_expand"))
-            loading = self.page.locator(self._css("node_loading"))
-            if node.locator(expandable).count() == 0 and node.locator(loading).count() == 0:
+            if not level_nodes[index][1]:
                 self.close()
                 raise OrgNotFound(name, path[level + 1], [])
             node.click()
             # Loaded: either the next level shows, or the node turned out to have no children.
-            became_leaf = nodes.filter(has=self.page.locator(label_css).filter(has_text=exact(name))).filter(
-                has_not=expandable
-            ).filter(has_not=loading)
+            became_leaf = nodes.nth(index).and_(nodes.filter(has_not=expandable).filter(has_not=loading))
             self.nodes(level + 1).first.or_(became_leaf).first.wait_for(timeout=self.timeout)
             if self.nodes(level + 1).count() == 0:
                 self.close()
@@ -158,6 +156,18 @@ class OrgCascader:
             parent = name
         expect(self.input).to_have_value(self.catalog.text("orgpicker.separator").join(path), timeout=self.timeout)
         self.close()
+
+    def _read_level(self, nodes: Locator) -> list[tuple[str, bool]]:
+        """(name, may have children) of every node of one level, in order."""
+        found = nodes.evaluate_all(
+            """(nodes, [labelCss, expandCss, loadingCss]) => nodes.map(node => {
+                 const label = node.querySelector(labelCss);
+                 const more = !!(node.querySelector(expandCss) || node.querySelector(loadingCss));
+                 return [label ? label.textContent.trim() : '', more];
+               })""",
+            [self._css("node_label"), self._css("node_expand"), self._css("node_loading")],
+        )
+        return [(str(name), bool(more)) for name, more in found]
 
     def close(self) -> None:
         """Close the popper: Escape on the cascader's own input (its keydown handler)."""

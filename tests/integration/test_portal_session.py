@@ -12,7 +12,6 @@ import pytest
 
 from fixtures.mock_portal.client import MockClient, MockPortal
 from fixtures.mock_portal.faults import Faults
-from rpa.config import Settings
 from rpa.errors import (
     CaptchaRequired,
     ConfigError,
@@ -22,7 +21,7 @@ from rpa.errors import (
     PortalUnreachable,
     SessionExpired,
 )
-from rpa.portal.history import find_application
+from rpa.portal.history import HistoryPage, find_application
 from rpa.portal.login import interactive_login
 from rpa.portal.orgtree import OrgCache, OrgTree, check_paths_online
 from rpa.portal.session import PortalSession
@@ -292,6 +291,20 @@ def test_find_application_does_not_take_an_error_for_not_found(session, portal):
 
     with pytest.raises(SessionExpired):
         find_application(session, portal.members()[0]["id_number"])
+
+
+def test_the_history_page_lists_the_members_application(session, portal, settings):
+    member = portal.members()[13]
+    apply_via_api(session, member)
+    page = HistoryPage(session.new_context().new_page(), session.catalog, settings.timeout_ms)
+
+    page.open()
+    rows = page.search(member["id_number"])
+
+    assert len(rows) == 1
+    assert member["name"] in rows[0] and member["id_number"][:4] + "*" * 10 + member["id_number"][-4:] in rows[0]
+    assert "特殊单位专属库" in rows[0]
+    assert member["id_number"] not in rows[0]  # the portal shows the masked number only
 
 
 # --- the org tree -------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ module, as runs reuse it), fills a row with `TransferForm`, and looks at `/__moc
 from __future__ import annotations
 
 import struct
-from pathlib import Path
+import time
 
 import pytest
 
@@ -333,6 +333,21 @@ def test_a_server_error_after_the_click_is_answer_lost_not_busy(form, portal, me
 
     with pytest.raises(AnswerLost):
         form.submit()
+
+
+def test_no_answer_in_time_after_the_click_is_answer_lost(form, portal, members):
+    form.open()
+    form.fill(make_row(members[0], "涉密单位"))
+    portal.faults(latency_ms=2500)
+    impatient = TransferForm(form.page, form.catalog, timeout_ms=800)
+
+    with pytest.raises(AnswerLost, match="秒内没有答复"):
+        impatient.submit()
+    # The portal stores it after all: exactly the case the history look before a retry is for.
+    deadline = time.monotonic() + 10
+    while not stored(portal) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(stored(portal)) == 1
 
 
 def _seed_whose_first_fault_is(kind: str) -> int:

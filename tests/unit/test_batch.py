@@ -12,7 +12,8 @@ from rpa.batch import MAX_DATA_ROWS, BatchFileError, Col, RowStatus, load_batch,
 from rpa.vocabulary import Destination
 
 from test_batch_kit import (
-    HEADERS, codes, give_cached_values, good_row, make_id, member, rewrite_sheet_xml, write_batch,
+    HEADERS, codes, give_cached_values, good_row, make_id, member, rewrite_sheet_xml, to_shared_strings,
+    write_batch,
 )
 
 
@@ -24,6 +25,16 @@ def test_the_header_is_found_below_two_title_rows(tmp_path):
     assert [r.row for r in batch.rows] == [4, 5]
     assert batch.headers == HEADERS
     assert len(batch.preamble) == 2
+
+
+def test_text_stored_as_shared_strings_like_excel_does_reads_the_same(tmp_path):
+    rows = [good_row(备注="A & B <c>"), good_row(身份证号=member(2), 手机号="123")]
+    plain = load_batch(write_batch(tmp_path / "a.xlsx", rows, title_rows=[["德州学院毕业生名单"]]))
+    shared = load_batch(to_shared_strings(write_batch(tmp_path / "b.xlsx", rows, title_rows=[["德州学院毕业生名单"]])))
+    assert shared.preamble == plain.preamble and shared.headers == plain.headers
+    assert [(r.row, r.status, r.errors, r.values) for r in shared.rows] == \
+        [(r.row, r.status, r.errors, r.values) for r in plain.rows]
+    assert shared.rows[0].data.remark == "A & B <c>"
 
 
 def test_a_header_in_row_6_is_refused_with_the_row_number(tmp_path):

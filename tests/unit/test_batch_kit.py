@@ -104,3 +104,49 @@ def give_cached_values(path: Path, values: dict[str, str]) -> Path:
         return xml
 
     return rewrite_sheet_xml(path, edit)
+
+
+def to_shared_strings(path: Path) -> Path:
+    """Rewrite an openpyxl-written .xlsx the way Excel stores text: a shared string table.
+
+    The first string becomes a rich-text entry with a phonetic run (<rPh>), which must be ignored.
+    """
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        items = {info.filename: zin.read(info.filename) for info in zin.infolist()}
+    strings: list[str] = []
+
+    def to_index(m: re.Match) -> str:
+        text = m.group(3)
+        strings.append(text)
+        return f'<c r="{m.group(1)}"{m.group(2)} t="s"><v>{len(strings) - 1}</v></c>'
+
+    sheet = items["xl/worksheets/sheet1.xml"].decode("utf-8")
+    sheet = re.sub(r'<c r="([A-Z]+\d+)"([^>]*?) t="inlineStr"><is><t[^>]*>(.*?)</t></is></c>', to_index, sheet)
+    items["xl/worksheets/sheet1.xml"] = sheet.encode("utf-8")
+    sis = []
+    for i, text in enumerate(strings):
+        if i == 0 and text:
+            half = len(text) // 2
+            sis.append(f"<si><r><t>{text[:half]}</t></r><r><rPr><b/></rPr><t>{text[half:]}</t></r>"
+                       f"<rPh sb=\"0\" eb=\"1\"><t>ピンイン</t></rPh></si>")
+        else:
+            sis.append(f"<si><t xml:space=\"preserve\">{text}</t></si>")
+    items["xl/sharedStrings.xml"] = (
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'count="{len(strings)}" uniqueCount="{len(strings)}">' + "".join(sis) + "</sst>"
+    ).encode("utf-8")
+    ct = items["[Content_Types].xml"].decode("utf-8")
+    ct = ct.replace("</Types>", '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    items["[Content_Types].xml"] = ct.encode("utf-8")
+    rels = items["xl/_rels/workbook.xml.rels"].decode("utf-8")
+    rels = rels.replace("</Relationships>", '<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/'
+                        'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    items["xl/_rels/workbook.xml.rels"] = rels.encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in items.items():
+            zout.writestr(name, data)
+    return path

@@ -49,3 +49,15 @@ def test_the_help_sheet_explains_every_column_and_destination_in_the_notices_ter
 def test_the_template_file_is_private(tmp_path):
     write_template(tmp_path / "t.xlsx")
     assert stat.S_IMODE(os.stat(tmp_path / "t.xlsx").st_mode) == 0o600
+
+
+def test_the_rpa_template_command_writes_a_template_that_validates(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rpa = Path(sys.executable).with_name("rpa")
+    made = subprocess.run([str(rpa), "template", str(tmp_path / "名单.xlsx")], capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0 and "Traceback" not in made.stderr
+    checked = subprocess.run([str(rpa), "validate", str(tmp_path / "名单.xlsx")], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0 and "跳过" in checked.stdout

@@ -1,0 +1,317 @@
+"""Benchmark: `rpa submit` of a realistic batch against the mock, timed, with peak tree memory.
+
+    .venv/bin/python bench/bench_submit.py [--rows 20] [--concurrency 1] [--latency-ms 0]
+
+The batch is built from members of the mock's seed (德州学院: 252 members over several branches)
+with a mix of 毕业去向 and target paths a real batch has: a university (three levels), a 中直
+unit, a 中央企业, street-level 流动团员团支部 / 青年之家 / 学社衔接临时团支部 (five levels), a
+province outside the national system (flag 是) and 参军入伍 (no target). Every row is submitted.
+
+The tool runs as the user runs it: `.venv/bin/rpa submit BATCH --out DIR` in a subprocess with
+`RPA_*` settings in its environment, so the wall time includes start-up, sign-in, the preflight
+check of every target path, and writing results.xlsx / report.html; the memory is the peak RSS
+of that process and all its children (its Chromiums and the Playwright driver), sampled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+for p in (ROOT, ROOT / "bench"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+from proctree import PeakSampler, _children  # noqa: E402
+
+RPA = ROOT / ".venv" / "bin" / "rpa"
+# One cycle of what a batch holds; rows take these in turn.
+PLAN: list[dict[str, str]] = [
+    {"毕业去向": "升学", "转入组织是否属于北京/广东/福建": "否",
+     "转入组织": "团湖北省委/三峡大学团委/计算机学院团总支", "升学类型": "普通高校", "备注": "录取为三峡大学硕士研究生"},
+    {"毕业去向": "就业（有团组织）", "转入组织是否属于北京/广东/福建": "否", "转入组织": "中央和国家机关团工委/教育部团委"},
+    {"毕业去向": "就业（无团组织）", "转入组织是否属于北京/广东/福建": "否",
+     "转入组织": "团山东省委/团德州市委/团德城区委/团新湖街道工委/新湖街道流动团员团支部"},
+    {"毕业去向": "参军入伍", "转入组织是否属于北京/广东/福建": "否", "备注": "2025年9月入伍"},
+    {"毕业去向": "就业（有团组织）", "转入组织是否属于北京/广东/福建": "否",
+     "转入组织": "中央企业团工委/国家电网有限公司团委/国网山东省电力公司团委"},
+    {"毕业去向": "未落实", "转入组织是否属于北京/广东/福建": "否",
+     "转入组织": "团山东省委/团德州市委/团陵城区委/团安德街道工委/安德街道学社衔接临时团支部"},
+    {"毕业去向": "升学", "转入组织是否属于北京/广东/福建": "是", "转入省份": "广东", "转入组织": "中山大学团委"},
+    {"毕业去向": "因私出国（境）", "转入组织是否属于北京/广东/福建": "否",
+     "转入组织": "团湖北省委/团宜昌市委/团西陵区委/团西陵街道工委/西陵街道青年之家"},
+]
+
+
+def _pss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def tree_pss(root: int) -> int:
+    """Proportional set size of `root` and its descendants: shared pages (Chromium's code,
+    shared between its processes) counted once over the tree, not once per process as in a sum
+    of RSS."""
+    total, stack, seen = 0, [root], set()
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += _pss_bytes(pid)
+        stack.extend(_children(pid))
+    return total
+
+
+class PssPeak(PeakSampler):
+    """PeakSampler over tree_pss instead of the sum of RSS."""
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_pss(self.root))
+            time.sleep(self.interval)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def build_batch(path: Path, members: list[dict], rows: int) -> Path:
+    """`rows` rows, one seeded member each, the plan's kinds in turn."""
+    from rpa.demo import pick_members, plan_rows, write_batch
+
+    picked = pick_members(members, rows)
+    plan = [PLAN[i % len(PLAN)] for i in range(rows)]
+    return write_batch(path, plan_rows(picked, plan))
+
+
+def _ts(value: str) -> float:
+    return dt.datetime.fromisoformat(value).timestamp()
+
+
+def run_tool(url: str, account: dict, batch: Path, out: Path, *, concurrency: int,
+             session_file: Path, timeout_s: float = 3600) -> dict:
+    """`rpa submit BATCH --out OUT` in a subprocess; wall time, exit code, peak tree RSS, row log."""
+    env = dict(
+        os.environ,
+        RPA_PORTAL_URL=url,
+        RPA_USERNAME=account["username"],
+        RPA_PASSWORD=account["password"],
+        RPA_CONCURRENCY=str(concurrency),
+        RPA_MIN_INTERVAL_S="0",
+        RPA_SESSION_FILE=str(session_file),
+        RPA_HEADLESS="true",
+        COLUMNS="120",
+    )
+    cmd = [str(RPA), "submit", str(batch), "--out", str(out)]
+    t0, epoch0 = time.perf_counter(), time.time()
+    proc = subprocess.Popen(cmd, cwd=tempfile.gettempdir(), env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, encoding="utf-8")
+    with PeakSampler(proc.pid, interval=0.1) as sampler, PssPeak(proc.pid, interval=0.25) as pss:
+        try:
+            output, _ = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output, _ = proc.communicate()
+    wall = time.perf_counter() - t0
+    records = [json.loads(line) for line in (out / "run.jsonl").read_text(encoding="utf-8").splitlines()
+               ] if (out / "run.jsonl").exists() else []
+    final = {r["row"]: r["status"] for r in records}
+    started = [_ts(r["ts"]) for r in records if r["status"] == "started"]
+    ended = [_ts(r["ts"]) for r in records if r["status"] in ("submitted", "failed", "duplicate", "in_doubt")]
+    submitted = sum(1 for s in final.values() if s == "submitted")
+    # Time from the first row started to the last row done: the browsers' steady state, without
+    # the start-up, sign-in and preflight before it or the outputs written after it.
+    rows_window = (max(ended) - min(started)) if started and ended else None
+    return {
+        "exit_code": proc.returncode,
+        "wall_s": round(wall, 2),
+        "rows": len(final),
+        "submitted": submitted,
+        "not_ok": {s: n for s in set(final.values()) - {"submitted"}
+                   for n in [sum(1 for v in final.values() if v == s)]},
+        "rows_window_s": None if rows_window is None else round(rows_window, 2),
+        "before_first_row_s": round(min(started) - epoch0, 2) if started else None,
+        "peak_rss_mb": round(sampler.peak / 2**20, 1),
+        "peak_pss_mb": round(pss.peak / 2**20, 1),
+        "rows_per_min": round(submitted / wall * 60, 1) if wall else 0.0,
+        "output_tail": "" if proc.returncode in (0, 1) else output[-2000:],
+    }
+
+
+def main() -> None:
+    from fixtures.mock_portal.client import MockClient, MockPortal
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="profile in-process with pyinstrument; write the text report here")
+    args = parser.parse_args()
+    if args.profile is not None:
+        text = profile(args.rows, args.concurrency, args.latency_ms, html=args.profile.with_suffix(".html"))
+        args.profile.write_text(text, encoding="utf-8")
+        print(text.splitlines()[0])
+        return
+    with tempfile.TemporaryDirectory(prefix="zhtj-bench-") as tmp, \
+            MockPortal.start(db=Path(tmp) / "portal.db", captcha="off") as server:
+        client = MockClient(server.url)
+        client.reset()
+        account = client.accounts()[0]
+        batch = build_batch(Path(tmp) / "batch.xlsx", client.members(), args.rows)
+        client.faults(latency_ms=args.latency_ms, jitter_ms=0)
+        r = run_tool(server.url, account, batch, Path(tmp) / "out", concurrency=args.concurrency,
+                     session_file=Path(tmp) / "session.json")
+        print(json.dumps(r, ensure_ascii=False, indent=2))
+
+
+
+class CallSites:
+    """Wall time of every Playwright sync call, by the rpa/ code that made it.
+
+    Sync Playwright runs each call in a dispatcher greenlet, so a sampling profiler sees the
+    event loop (epoll) and not who waited; this wraps `SyncBase._sync` (the one door every sync
+    call goes through) and charges the call's wall time to its caller chain in rpa/.
+    """
+
+    def __init__(self) -> None:
+        import collections
+        import threading
+
+        self.by_site: dict[tuple[str, str], list[float]] = collections.defaultdict(lambda: [0.0, 0])
+        self.by_step: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0])
+        self._lock = threading.Lock()
+        self._depth = threading.local()
+        self._orig = None
+
+    def __enter__(self) -> CallSites:
+        from playwright._impl import _sync_base
+
+        self._orig = orig = _sync_base.SyncBase._sync
+        sites = self
+
+        def _sync(base, awaitable):
+            depth = getattr(sites._depth, "n", 0)
+            if depth:  # a call inside a call (e.g. a handler): counted in the outer one
+                return orig(base, awaitable)
+            sites._depth.n = 1
+            frame = sys._getframe(1)
+            api = f"{type(base).__name__}.{frame.f_code.co_name}"
+            chain, step = [], ""
+            f = frame.f_back
+            while f is not None:
+                path = f.f_code.co_filename
+                if "/rpa/" in path and "site-packages" not in path:
+                    where = f"{path.split('/rpa/')[-1]}:{f.f_lineno} {f.f_code.co_name}"
+                    chain.append(where)
+                    if f.f_code.co_name in ("open", "fill", "screenshot", "submit", "_fill", "_attempt",
+                                            "sign_in", "new_context", "_ensure_page", "check_path",
+                                            "_preflight_in_thread", "_evidence_screenshot", "_stop_trace"):
+                        step = step or f"{path.split('/rpa/')[-1]} {f.f_code.co_name}"
+                f = f.f_back
+            t = time.perf_counter()
+            try:
+                return orig(base, awaitable)
+            finally:
+                dt_s = time.perf_counter() - t
+                sites._depth.n = 0
+                key = (api, chain[0] if chain else "(outside rpa)")
+                with sites._lock:
+                    sites.by_site[key][0] += dt_s
+                    sites.by_site[key][1] += 1
+                    sites.by_step[step or "(other)"][0] += dt_s
+                    sites.by_step[step or "(other)"][1] += 1
+
+        _sync_base.SyncBase._sync = _sync
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from playwright._impl import _sync_base
+
+        _sync_base.SyncBase._sync = self._orig
+
+    def report(self, rows: int, top: int = 30) -> str:
+        lines = [f"{'s/row':>7} {'calls/row':>9}  Playwright call  <-  rpa/ call site"]
+        for (api, site), (t, n) in sorted(self.by_site.items(), key=lambda kv: -kv[1][0])[:top]:
+            lines.append(f"{t / rows:7.3f} {n / rows:9.1f}  {api}  <-  {site}")
+        lines.append("")
+        lines.append(f"{'s/row':>7} {'calls/row':>9}  innermost step (rpa/ function)")
+        for step, (t, n) in sorted(self.by_step.items(), key=lambda kv: -kv[1][0]):
+            lines.append(f"{t / rows:7.3f} {n / rows:9.1f}  {step}")
+        return "\n".join(lines)
+
+
+def profile(rows: int = 20, concurrency: int = 1, latency_ms: int = 0, html: Path | None = None) -> str:
+    """Run `run_batch("submit")` in-process and say where the time goes.
+
+    Two views: `CallSites` (wall time of each Playwright call by the rpa/ line that made it: the
+    waits) and pyinstrument inside the worker and preflight threads (Python CPU time; the run's
+    work happens in those threads, not the calling one)."""
+    from pyinstrument import Profiler
+    from rich.console import Console
+
+    from fixtures.mock_portal.client import MockClient, MockPortal
+    from rpa import runner
+    from rpa.config import Settings
+
+    profilers: list[tuple[str, Profiler]] = []
+
+    def wrap(name, fn):
+        def inner(*a, **kw):
+            prof = Profiler(interval=0.005)
+            profilers.append((name, prof))
+            prof.start()
+            try:
+                return fn(*a, **kw)
+            finally:
+                prof.stop()
+        return inner
+
+    orig_loop, orig_pre = runner.Worker._loop, runner._preflight_in_thread
+    runner.Worker._loop = wrap("worker", orig_loop)
+    runner._preflight_in_thread = wrap("preflight", orig_pre)
+    try:
+        with tempfile.TemporaryDirectory(prefix="zhtj-prof-") as tmp, \
+                MockPortal.start(db=Path(tmp) / "portal.db", captcha="off") as server, CallSites() as sites:
+            client = MockClient(server.url)
+            client.reset()
+            account = client.accounts()[0]
+            batch = build_batch(Path(tmp) / "batch.xlsx", client.members(), rows)
+            client.faults(latency_ms=latency_ms, jitter_ms=0)
+            settings = Settings(_env_file=None, portal_url=server.url, username=account["username"],
+                                password=account["password"], concurrency=concurrency, min_interval_s=0,
+                                session_file=Path(tmp) / "session.json")
+            t = time.perf_counter()
+            code = runner.run_batch("submit", batch, Path(tmp) / "out", settings,
+                                    console=Console(file=open(os.devnull, "w"), width=120))
+            wall = time.perf_counter() - t
+            log = (Path(tmp) / "out" / "run.jsonl").read_text(encoding="utf-8")
+    finally:
+        runner.Worker._loop, runner._preflight_in_thread = orig_loop, orig_pre
+    parts = [f"run_batch submit: {rows} rows, concurrency {concurrency}, latency {latency_ms} ms: "
+             f"exit {code}, {wall:.1f} s ({wall / rows:.2f} s/row)", "", sites.report(rows), ""]
+    for name, prof in profilers:
+        parts.append(f"--- pyinstrument, {name} thread ---")
+        parts.append(prof.output_text(unicode=True, color=False, show_all=False))
+        if html is not None:
+            html.with_name(f"{html.stem}-{name}.html").write_text(prof.output_html(), encoding="utf-8")
+    parts.append("--- run.jsonl ---")
+    parts.append(log)
+    return "\n".join(parts)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The secretary's laptop dies mid-batch: `rpa submit` is killed with SIGKILL (with its Chromium)
+at three points, then the same command is run again to the end. The portal must hold exactly
+one application per member and the log must end every row `submitted`.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from batchmaker import (
+    ARMY,
+    MINISTRY,
+    SANXIA,
+    SECRET,
+    applications_per_member,
+    console_of,
+    kill_group,
+    last_status,
+    portal_env,
+    records,
+    rpa,
+    spawn_rpa,
+    wait_for_records,
+    why,
+)
+from rpa.demo import pick_members, plan_rows, write_batch
+
+# Kill once the log holds this many `submitting` records (written just before 提交 is clicked),
+# plus a short seeded random delay: the kill lands anywhere around the click and its answer.
+KILL_AT_SUBMITTING = (2, 5, 9)
+
+
+@pytest.mark.slow
+def test_submit_killed_three_times_then_run_again_submits_every_row_exactly_once(
+        tmp_path, portal, account, mock_server):
+    plan = [ARMY, SECRET, SANXIA, ARMY, SECRET, MINISTRY] * 2
+    rows = plan_rows(pick_members(portal.members(), len(plan)), plan)
+    batch = write_batch(tmp_path / "名单.xlsx", rows)
+    out = tmp_path / "out"
+    env = portal_env(mock_server.url, account, tmp_path)
+    chance = random.Random(9)
+    kills = 0
+
+    for target in KILL_AT_SUBMITTING:
+        proc = spawn_rpa("submit", batch, "--out", "out", env=env, cwd=tmp_path, log=tmp_path / "console.log")
+        reached = wait_for_records(out, "submitting", target, proc)
+        if reached:
+            # A seeded pause to vary where the kill lands (before, during or after the answer).
+            proc_wait = chance.uniform(0, 0.6)
+            try:
+                proc.wait(timeout=proc_wait)
+            except Exception:  # noqa: BLE001 - still running: that is the point
+                pass
+        kill_group(proc)
+        kills += proc.returncode == -9
+        records(out)  # readable after each kill: at most a torn last line
+
+    assert kills == 3, "the batch finished before the third kill; kill earlier"
+    assert len(applications_per_member(portal)) < len(rows)
+
+    final = rpa("submit", batch, "--out", "out", env=env, cwd=tmp_path)
+
+    assert final.returncode == 0, f"{console_of(final)}\n{why(out)}"
+    assert last_status(out) == {n: "submitted" for n in range(3, 3 + len(rows))}, why(out)
+    assert dict(applications_per_member(portal)) == {r["身份证号"]: 1 for r in rows}
+    assert "Traceback" not in (tmp_path / "console.log").read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in final.stdout + final.stderr
