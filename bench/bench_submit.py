@@ -281,6 +281,24 @@ def profile(rows: int = 20, concurrency: int = 1, latency_ms: int = 0, html: Pat
                 prof.stop()
         return inner
 
+    # Which portal API calls the pages make (the worker's page, by path).
+    import collections
+
+    from rpa.portal import transfer_form
+
+    api_calls: collections.Counter = collections.Counter()
+    orig_init = transfer_form.TransferForm.__init__
+
+    def init(form, page, *a, **kw):
+        orig_init(form, page, *a, **kw)
+
+        def count(request):
+            path = transfer_form._path(request.url)
+            if "/v1/center/" in path or request.resource_type == "document":
+                api_calls[path.split("/v1/center/")[-1] if "/v1/center/" in path else "(page load)"] += 1
+        page.on("request", count)
+
+    transfer_form.TransferForm.__init__ = init
     orig_loop, orig_pre = runner.Worker._loop, runner._preflight_in_thread
     runner.Worker._loop = wrap("worker", orig_loop)
     runner._preflight_in_thread = wrap("preflight", orig_pre)
@@ -302,8 +320,11 @@ def profile(rows: int = 20, concurrency: int = 1, latency_ms: int = 0, html: Pat
             log = (Path(tmp) / "out" / "run.jsonl").read_text(encoding="utf-8")
     finally:
         runner.Worker._loop, runner._preflight_in_thread = orig_loop, orig_pre
+        transfer_form.TransferForm.__init__ = orig_init
+    calls = "requests of the form page per row: " + ", ".join(
+        f"{k} {v / rows:.1f}" for k, v in api_calls.most_common())
     parts = [f"run_batch submit: {rows} rows, concurrency {concurrency}, latency {latency_ms} ms: "
-             f"exit {code}, {wall:.1f} s ({wall / rows:.2f} s/row)", "", sites.report(rows), ""]
+             f"exit {code}, {wall:.1f} s ({wall / rows:.2f} s/row)", calls, "", sites.report(rows), ""]
     for name, prof in profilers:
         parts.append(f"--- pyinstrument, {name} thread ---")
         parts.append(prof.output_text(unicode=True, color=False, show_all=False))

@@ -380,7 +380,6 @@ class Worker(threading.Thread):
         job.record(row, Status.started, member=member, attempt=attempt)
         self.want_trace = True
         try:
-            self._ensure_page()
             outcome = self._with_retries(item, member)
         except BaseException as exc:  # noqa: BLE001
             if isinstance(exc, CaptchaRequired | PortalUnreachable | ConfigError):

@@ -33,7 +33,7 @@ from rpa.errors import (
     PortalTimeout,
     SessionExpired,
 )
-from rpa.portal.widgets import WAIT_ERRORS, OrgCascader, Select
+from rpa.portal.widgets import WAIT_ERRORS, OrgCascader, Select, portal_results, url_path
 from rpa.vocabulary import Destination, TargetKind
 
 if TYPE_CHECKING:
@@ -59,6 +59,28 @@ _EXTRA_HEIGHT_JS = """
     if (overflow === 'auto' || overflow === 'scroll') extra = Math.max(extra, el.scrollHeight - el.clientHeight);
   }
   return extra;
+}
+"""
+
+
+# Widen (True) the cascader to show its whole text, or put its width back (False).
+_WIDEN_JS = """
+(root, widen) => {
+  const input = root.querySelector('input');
+  if (!input) return false;
+  const chain = [];
+  for (let el = input; el && el !== root.parentElement; el = el.parentElement) chain.push(el);
+  if (!widen) {
+    chain.forEach(el => { el.style.width = el.dataset.rpaWidth || ''; delete el.dataset.rpaWidth; });
+    return true;
+  }
+  const missing = input.scrollWidth - input.clientWidth;
+  if (missing <= 0) return false;
+  chain.forEach(el => {
+    el.dataset.rpaWidth = el.style.width;
+    el.style.width = (el.getBoundingClientRect().width + missing + 8) + 'px';
+  });
+  return true;
 }
 """
 
@@ -162,22 +184,30 @@ class TransferForm:
     def open(self) -> None:
         """Go to 办理转出 (a fresh page: this also resets the form between two rows).
 
-        Raises `SessionExpired` when the portal shows the sign-in page instead,
-        `PortalTimeout` when the page doesn't come in time.
+        Raises `SessionExpired` when the portal shows the sign-in page instead, `PortalBusy`
+        when it answers with an error, `PortalTimeout` when the page doesn't come in time.
         """
         self._row = None
         path = self.catalog.text("transfer.path")
         url = urljoin(self.page.url, path) if self.page.url.startswith("http") else path
+        branches_url = self.catalog.api_path("branches")
+        error = self.catalog.locator(self.page, "widgets.message_error")
         try:
-            self.page.goto(url)
-            ready = self.branch_select
-            ready.or_(self.signin_form).first.wait_for(timeout=self.timeout)
+            # The page asks the portal for the account's branches as it opens: that answer is
+            # the sign that the page is usable (or the reason it isn't).
+            with self.page.expect_response(lambda r: url_path(r.url) == branches_url, timeout=self.timeout) as info:
+                self.page.goto(url)
+                self.branch_select.or_(self.signin_form).or_(error).first.wait_for(timeout=self.timeout)
+                if self.signin_form.is_visible():
+                    raise SessionExpired("门户登录已超时（打开“办理转出”时跳转到了登录页）。")
+                if not self.branch_select.is_visible():
+                    shown = "；".join(t.strip() for t in error.all_inner_texts())
+                    raise PortalBusy(f"打开“办理转出”时门户报错：{shown or '无说明'}，请稍后重试。")
+            portal_results(info.value, self.catalog, "branches")
         except WAIT_ERRORS:
             raise PortalTimeout("打开“办理转出”页面超时，请稍后重试。") from None
         except PlaywrightError as exc:
             raise PortalTimeout(f"打开“办理转出”页面失败：{_first_line(exc)}") from None
-        if self.signin_form.is_visible():
-            raise SessionExpired("门户登录已超时（打开“办理转出”时跳转到了登录页）。")
 
     # --- fill ----------------------------------------------------------------------------------
 
@@ -217,6 +247,7 @@ class TransferForm:
             self.check(expected)
         except WAIT_ERRORS:
             self._raise_if_signed_out()
+            self._raise_if_portal_error(f"第{row.row}行：{step}时")
             self._raise_if_catalog_stale(field)
             raise PortalTimeout(f"第{row.row}行：{step}时门户页面没有按时响应，请稍后重试。") from None
         except (OrgNotFound, MemberNotFound, FieldMismatch):
@@ -300,7 +331,7 @@ class TransferForm:
 
     def _choose_member(self, row: TransferRow) -> None:
         members_url = self.catalog.api_path("members")
-        with self.page.expect_response(lambda r: _path(r.url) == members_url) as info:
+        with self.page.expect_response(lambda r: url_path(r.url) == members_url) as info:
             offered = self._select(self.branch_select).choose(row.branch)
             if offered is not None:
                 raise MemberNotFound(
@@ -309,7 +340,7 @@ class TransferForm:
                     branch=row.branch,
                     available=offered,
                 )
-        members = self._answer_results(info.value, "members") or []
+        members = portal_results(info.value, self.catalog, "members") or []
         shown = [self.catalog.member_option(str(m.get("name", "")), _mask(m.get("idNumber", ""))) for m in members]
         found = [
             i for i, m in enumerate(members)
@@ -325,21 +356,6 @@ class TransferForm:
         option = shown[found[0]]
         self._select(self.member_select).choose_nth_of(option, shown[: found[0]].count(option))
 
-    def _answer_results(self, response: Any, name: str) -> Any:
-        try:
-            answer = response.json()
-        except (ValueError, PlaywrightError):
-            raise PortalBusy(f"门户接口 {name} 返回了无法识别的内容（HTTP {response.status}），请稍后重试。") from None
-        api = self.catalog.data["api"]
-        if answer.get("retCode") == api["expired"]:
-            raise SessionExpired(str(answer.get("retMsg") or "门户登录已超时。"))
-        if answer.get("retCode") != api["ok"]:
-            message = str(answer.get("retMsg") or "")
-            if self.catalog.text("messages.busy") in message:
-                raise PortalBusy(f"门户繁忙：{message}")
-            raise PortalRejected(message or f"门户接口 {name} 失败。")
-        return answer.get("results")
-
     def _raise_if_catalog_stale(self, field: str | None) -> None:
         """A wait ran out because the page has no such item: the portal's wording changed."""
         where = f"选择器目录 {str(self.catalog.path)!r}"
@@ -353,6 +369,12 @@ class TransferForm:
                 "门户的文字可能已改变，请更新选择器目录。"
             )
 
+    def _raise_if_portal_error(self, when: str) -> None:
+        error = self.catalog.locator(self.page, "widgets.message_error").filter(visible=True)
+        if error.count():
+            shown = "；".join(t.strip() for t in error.all_inner_texts())
+            raise PortalBusy(f"{when}门户报错：{shown}，请稍后重试。")
+
     def _raise_if_signed_out(self) -> None:
         if self.signin_form.count() and self.signin_form.is_visible():
             raise SessionExpired("门户登录已超时（页面跳转到了登录页）。")
@@ -362,12 +384,16 @@ class TransferForm:
     def screenshot(self, path: Path) -> None:
         """A screenshot of the whole page with the whole form (the org path shows in its field).
 
-        The portal scrolls inside its main area, so the viewport is stretched for the shot.
+        The portal scrolls inside its main area, so the viewport is stretched for the shot; a
+        long org path would be cut off ("…") in the fixed-width cascader, so the cascader is
+        widened to its text for the shot. Both are put back afterwards.
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         size = self.page.viewport_size or {"width": 1280, "height": 900}
         extra = int(self.page.evaluate(_EXTRA_HEIGHT_JS) or 0)
+        cascader = self.org_cascader
+        widened = cascader.count() > 0 and bool(cascader.evaluate(_WIDEN_JS, True))
         if extra:
             self.page.set_viewport_size({"width": size["width"], "height": min(size["height"] + extra, MAX_SHOT_HEIGHT)})
         try:
@@ -375,6 +401,8 @@ class TransferForm:
         finally:
             if extra:
                 self.page.set_viewport_size(size)
+            if widened:
+                cascader.evaluate(_WIDEN_JS, False)
 
     # --- submit --------------------------------------------------------------------------------
 
@@ -406,7 +434,7 @@ class TransferForm:
         apply_url = catalog.api_path("apply")
         confirm = catalog.locator(box, "widgets.confirm")
         try:
-            with self.page.expect_request(lambda r: _path(r.url) == apply_url and r.method == "POST") as info:
+            with self.page.expect_request(lambda r: url_path(r.url) == apply_url and r.method == "POST") as info:
                 confirm.click()
             request = info.value
         except PlaywrightError:
@@ -459,12 +487,6 @@ class TransferForm:
 
 def _label_text(text: str) -> str:
     return re.sub(r"[:：]\s*$", "", (text or "").strip()).strip()
-
-
-def _path(url: str) -> str:
-    """The path of a URL (no scheme, host or query)."""
-    match = re.match(r"^[a-z]+://[^/]+(/[^?#]*)", url)
-    return match.group(1) if match else url
 
 
 def _mask(id_number: str) -> str:

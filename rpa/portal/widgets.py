@@ -8,12 +8,13 @@ time; a lazy cascader loads one level per click and checks a node through its ra
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from rpa.errors import OrgNotFound
+from rpa.errors import OrgNotFound, PortalBusy, PortalRejected, SessionExpired
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -24,6 +25,33 @@ TOP_LEVEL = "全国团组织（顶层）"
 # What a wait on a condition raises when it runs out of time: an action's timeout or a failed
 # `expect` (which raises AssertionError).
 WAIT_ERRORS = (PlaywrightTimeout, AssertionError)
+
+
+def url_path(url: str) -> str:
+    """The path of a URL (no scheme, host or query)."""
+    match = re.match(r"^[a-z]+://[^/]+(/[^?#]*)", url)
+    return match.group(1) if match else url
+
+
+def portal_results(response: Any, catalog: Catalog, name: str) -> Any:
+    """The `results` of one of the portal's `{retCode, retMsg, results}` answers seen by the page.
+
+    1009 → `SessionExpired`; "系统繁忙", HTTP 5xx or an unreadable answer → `PortalBusy`;
+    another failure → `PortalRejected` with the portal's words.
+    """
+    try:
+        answer = response.json()
+    except (ValueError, PlaywrightError):
+        raise PortalBusy(f"门户接口 {name} 返回了无法识别的内容（HTTP {response.status}），请稍后重试。") from None
+    api = catalog.data["api"]
+    code, message = answer.get("retCode"), str(answer.get("retMsg") or "")
+    if code == api["ok"]:
+        return answer.get("results")
+    if code == api["expired"]:
+        raise SessionExpired(message or "门户登录已超时。")
+    if catalog.text("messages.busy") in message or code != api["failed"]:
+        raise PortalBusy(f"门户繁忙（接口 {name}）：{message or code}")
+    raise PortalRejected(message or f"门户接口 {name} 失败。", ret_msg=message)
 
 
 def exact(text: str) -> re.Pattern[str]:
@@ -123,39 +151,52 @@ class OrgCascader:
     def choose(self, path: list[str]) -> None:
         """Walk `path` level by level (exact names) and check its last node.
 
-        Raises `OrgNotFound(parent, missing, available)` at the first level that isn't there.
+        Needs a fresh cascader (`TransferForm.open()` first): each expansion loads its level
+        from the portal, and the portal's answer says what the level holds. Raises
+        `OrgNotFound(parent, missing, available)` at the first level that isn't there, and the
+        portal's errors (`PortalBusy`, `SessionExpired`, …) when a level can't be loaded.
         """
-        expandable = self.page.locator(self._css("node_expand"))
-        loading = self.page.locator(self._css("node_loading"))
+        from rpa.portal.orgtree import OrgNode  # (orgtree imports this module)
+
+        orgtree_url = self.catalog.api_path("orgtree")
         self.root.click()
         self.popper.wait_for(timeout=self.timeout)
         parent = TOP_LEVEL
+        nodes = self.nodes(0)
+        # The top level was loaded when the cascader appeared: read it from the page.
+        self._wait_for_top(nodes)
+        level_nodes = self._read_level(nodes)
         for level, name in enumerate(path):
-            nodes = self.nodes(level)
-            nodes.first.wait_for(timeout=self.timeout)
-            level_nodes = self._read_level(nodes)  # one round trip for the whole level
             names = [n for n, _ in level_nodes]
             if name not in names:
                 self.close()
                 raise OrgNotFound(parent, name, names)
             index = names.index(name)
-            node = nodes.nth(index)
+            node = self.nodes(level).nth(index)
             if level == len(path) - 1:
                 node.locator(self._css("node_radio")).click()
                 break
             if not level_nodes[index][1]:
                 self.close()
                 raise OrgNotFound(name, path[level + 1], [])
-            node.click()
-            # Loaded: either the next level shows, or the node turned out to have no children.
-            became_leaf = nodes.nth(index).and_(nodes.filter(has_not=expandable).filter(has_not=loading))
-            self.nodes(level + 1).first.or_(became_leaf).first.wait_for(timeout=self.timeout)
-            if self.nodes(level + 1).count() == 0:
-                self.close()
-                raise OrgNotFound(name, path[level + 1], [])
+            with self.page.expect_response(lambda r: url_path(r.url) == orgtree_url, timeout=self.timeout) as info:
+                node.click()
+            # The portal's answer is what the next level holds (the menu shows the same, in order).
+            children = [OrgNode.from_api(item) for item in portal_results(info.value, self.catalog, "getorgtree") or []]
+            level_nodes = [(c.name, not c.is_leaf) for c in children]
             parent = name
         expect(self.input).to_have_value(self.catalog.text("orgpicker.separator").join(path), timeout=self.timeout)
         self.close()
+
+    def _wait_for_top(self, nodes: Locator) -> None:
+        error = self.catalog.locator(self.page, "widgets.message_error")
+        signin = self.catalog.locator(self.page, "signin.submit")
+        nodes.first.or_(error).or_(signin).first.wait_for(timeout=self.timeout)
+        if nodes.count() == 0:
+            if signin.count():
+                raise SessionExpired("门户登录已超时（选择申请转入组织时跳转到了登录页）。")
+            text = "；".join(t.strip() for t in error.all_inner_texts())
+            raise PortalBusy(f"门户没能载入组织树：{text or '无说明'}，请稍后重试。")
 
     def _read_level(self, nodes: Locator) -> list[tuple[str, bool]]:
         """(name, may have children) of every node of one level, in order."""

@@ -94,15 +94,18 @@ def truncated(path):
     path.write_bytes(data[: len(data) // 2])
 
 
-def broken_sheet_xml(path):
-    save(path, [member_row(1)])
+def rewrite_part(path: Path, part: str, change) -> None:
+    """Rewrite one member of the workbook's zip with `change(bytes) -> bytes`."""
     src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
     with zipfile.ZipFile(path, "w") as dst:
         for info in src.infolist():
             data = src.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = data[: len(data) // 2] + b"<<<not xml"
-            dst.writestr(info, data)
+            dst.writestr(info, change(data) if info.filename == part else data)
+
+
+def broken_sheet_xml(path):
+    save(path, [member_row(1)])
+    rewrite_part(path, "xl/worksheets/sheet1.xml", lambda xml: xml[: len(xml) // 2] + b"<<<not xml")
 
 
 def empty_sheet(path):
@@ -127,8 +130,11 @@ def merged_header(path):
     save(path, [member_row(1)], tweak=merge)
 
 
-def only_sheet_hidden(path):
-    save(path, [member_row(1)], tweak=lambda wb, ws: setattr(ws, "sheet_state", "hidden"))
+def every_sheet_hidden(path):
+    # openpyxl refuses to write this; Excel can produce it (e.g. a macro hid every sheet).
+    save(path, [member_row(1)])
+    rewrite_part(path, "xl/workbook.xml",
+                 lambda xml: xml.replace(b'sheetId="1" state="visible"', b'sheetId="1" state="hidden"'))
 
 
 def header_twice(path):
@@ -157,7 +163,7 @@ UNREADABLE = {
     "required_headers_missing": (headers_missing, "缺少：身份证号、审核状态"),
     "header_in_row_6": (header_in_row_6, "表头在第 6 行"),
     "merged_header_cells": (merged_header, "合并单元格"),
-    "only_sheet_hidden": (only_sheet_hidden, "没有可见的工作表"),
+    "every_sheet_hidden": (every_sheet_hidden, "没有可见的工作表"),
     "same_header_twice": (header_twice, "出现了 2 次"),
     "a_folder_named_xlsx": (a_folder, "是一个文件夹"),
     "no_such_file": (no_such_file, "找不到名单文件"),

@@ -350,6 +350,34 @@ def test_no_answer_in_time_after_the_click_is_answer_lost(form, portal, members)
     assert len(stored(portal)) == 1
 
 
+def test_a_portal_error_while_opening_the_form_is_busy(form, portal):
+    portal.faults(error_rate=1)
+
+    with pytest.raises(PortalBusy):
+        form.open()
+
+
+def test_a_tree_level_that_fails_to_load_is_busy_not_a_missing_org(form, portal, members):
+    form.open()
+    # The fill's calls: members, the top of the tree, then 团湖北省委's level — which fails.
+    portal.faults(error_rate=0.5, seed=_seed_whose_faults_are([None, None, "any"]))
+
+    with pytest.raises(PortalBusy):
+        form.fill(make_row(members[0], "升学", target_path=HUBEI_SCHOOL))
+    assert stored(portal) == []
+
+
+def _seed_whose_faults_are(wanted: list[str | None]) -> int:
+    """A seed (error_rate 0.5) whose first calls fail like `wanted` ("any" = either failure)."""
+    for seed in range(1000):
+        faults = Faults()
+        faults.update({"error_rate": 0.5, "seed": seed})
+        picks = [faults.pick_error() for _ in wanted]
+        if all((p is not None) if w == "any" else p == w for p, w in zip(picks, wanted)):
+            return seed
+    raise AssertionError(wanted)
+
+
 def _seed_whose_first_fault_is(kind: str) -> int:
     """A fault seed whose first pick is `kind`, asked of the mock's own fault logic."""
     for seed in range(100):
@@ -364,7 +392,8 @@ def _seed_whose_first_fault_is(kind: str) -> int:
 
 
 def test_the_screenshot_shows_the_whole_filled_form_with_the_org_path(form, members, shots):
-    row = make_row(members[5], "升学", target_path=HUBEI_SCHOOL)
+    deep = [*XILING, "西陵街道学社衔接临时团支部"]  # longer than the cascader is wide
+    row = make_row(members[5], "未落实", target_path=deep)
     form.open()
     form.fill(row)
     path = shots / "row-7.png"
@@ -374,8 +403,9 @@ def test_the_screenshot_shows_the_whole_filled_form_with_the_org_path(form, memb
     width, height = struct.unpack(">II", path.read_bytes()[16:24])
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert width == 1280 and height > 900  # stretched to show the form down to 提交
-    assert form.org_cascader.locator("input").input_value() == "团湖北省委 / 三峡大学团委"
+    assert form.org_cascader.locator("input").input_value() == " / ".join(deep)
     assert form.page.viewport_size == {"width": 1280, "height": 900}  # put back after the shot
+    assert form.org_cascader.evaluate("el => el.style.width") == ""  # the widened path too
 
 
 def test_a_row_read_back_reports_every_field_the_page_shows(form, members):
