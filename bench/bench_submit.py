@@ -61,27 +61,52 @@ def _pss_bytes(pid: int) -> int:
     return 0
 
 
-def tree_pss(root: int) -> int:
+def _kind(pid: int) -> str:
+    """What a process of the tree is: python, the Playwright driver (node), a Chromium process."""
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    exe = Path(cmd[0].decode(errors="replace")).name if cmd and cmd[0] else "?"
+    if "chrom" in exe:
+        kind = next((a.decode()[len("--type="):] for a in cmd if a.startswith(b"--type=")), "browser")
+        return f"chromium {kind}"
+    if exe == "node":
+        return "playwright driver (node)"
+    return exe
+
+
+def tree_pss(root: int, breakdown: dict[str, int] | None = None) -> int:
     """Proportional set size of `root` and its descendants: shared pages (Chromium's code,
     shared between its processes) counted once over the tree, not once per process as in a sum
-    of RSS."""
+    of RSS. `breakdown`, when given, receives the PSS by kind of process."""
     total, stack, seen = 0, [root], set()
     while stack:
         pid = stack.pop()
         if pid in seen:
             continue
         seen.add(pid)
-        total += _pss_bytes(pid)
+        pss = _pss_bytes(pid)
+        total += pss
+        if breakdown is not None:
+            kind = _kind(pid)
+            breakdown[kind] = breakdown.get(kind, 0) + pss
         stack.extend(_children(pid))
     return total
 
 
 class PssPeak(PeakSampler):
-    """PeakSampler over tree_pss instead of the sum of RSS."""
+    """PeakSampler over tree_pss instead of the sum of RSS; `.at_peak`: MB by kind of process."""
+
+    at_peak: dict[str, float] = {}
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_pss(self.root))
+            parts: dict[str, int] = {}
+            total = tree_pss(self.root, parts)
+            if total > self.peak:
+                self.peak = total
+                self.at_peak = {k: round(v / 2**20, 1) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])}
             time.sleep(self.interval)
 
     def __exit__(self, *exc) -> None:
@@ -147,6 +172,7 @@ def run_tool(url: str, account: dict, batch: Path, out: Path, *, concurrency: in
         "before_first_row_s": round(min(started) - epoch0, 2) if started else None,
         "peak_rss_mb": round(sampler.peak / 2**20, 1),
         "peak_pss_mb": round(pss.peak / 2**20, 1),
+        "peak_pss_by_process_mb": pss.at_peak,
         "rows_per_min": round(submitted / wall * 60, 1) if wall else 0.0,
         "output_tail": "" if proc.returncode in (0, 1) else output[-2000:],
     }

@@ -26,8 +26,10 @@ portal's history before anything else is done with it; found means `submitted`.
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import re
+import signal
 import threading
 import time
 import zipfile
@@ -302,32 +304,68 @@ class Worker(threading.Thread):
         self.catalog: Any = None
         self.want_trace = False
         self.tracing = False
+        self.pw: Any = None
+        self.driver_pid: int | None = None
+        self.row_started: float | None = None
+        self.hung = False
 
     # -- lifecycle --
 
     def run(self) -> None:
         from playwright.sync_api import sync_playwright
 
+        from rpa.catalog import load_catalog
+
         try:
-            with sync_playwright() as pw:
-                self.pw = pw
+            self.catalog = load_catalog(self.job.settings.selectors_dir)
+            while not self.job.stop.is_set() and not self.rows.empty():
+                # A fresh Playwright per round: the watchdog ends a round by killing its driver.
+                with _DRIVER_START:
+                    before = _driver_pids()
+                    manager = sync_playwright()
+                    self.pw = manager.__enter__()
+                    self.driver_pid = next(iter(_driver_pids() - before), None)
                 try:
                     self._loop()
+                except _Restart:
+                    pass
                 finally:
                     self._close()
+                    self.browser = self.session = self.context = self.page = None
+                    with contextlib.suppress(Exception):
+                        manager.__exit__(None, None, None)
+                    self.driver_pid, self.hung = None, False
         except BaseException as exc:  # noqa: BLE001 - a dying worker must stop the run, not hang it
             self.job.fail_fatally(exc)
 
     def _loop(self) -> None:
-        from rpa.catalog import load_catalog
-
-        self.catalog = load_catalog(self.job.settings.selectors_dir)
         while not self.job.stop.is_set():
             try:
                 item = self.rows.get_nowait()
             except queue.Empty:
                 return
-            self._process(item)
+            self.row_started = time.monotonic()
+            try:
+                self._process(item)
+            finally:
+                self.row_started = None
+            if self.hung:
+                raise _Restart
+
+    def check_hung(self, budget_s: float) -> None:
+        """Called by the main thread: end a Playwright call that hangs past every timeout.
+
+        Playwright's sync objects can't be touched from another thread, so the only way to free
+        a worker stuck in a call that never returns is to kill its driver process: the call
+        then raises in the worker, which records the row and starts a fresh browser. Needs
+        /proc (Linux); elsewhere Playwright's own timeouts are all there is.
+        """
+        started, pid = self.row_started, self.driver_pid
+        if started is None or pid is None or self.hung or time.monotonic() - started < budget_s:
+            return
+        self.hung = True
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
     def _close(self) -> None:
         for thing in (self.context, self.session, self.browser):
@@ -385,6 +423,12 @@ class Worker(threading.Thread):
             if isinstance(exc, CaptchaRequired | PortalUnreachable | ConfigError):
                 job.fail_fatally(exc)
             error = _as_rpa_error(exc)
+            if self.hung:
+                error = PortalTimeout(
+                    f"门户页面超过 {int(_hang_budget_s(job.settings))} 秒没有任何响应，已重启浏览器。"
+                    "请稍后运行 rpa retry 重试本行。"
+                )
+                self.browser = self.context = self.page = None  # gone with the driver
             shot = self._evidence_screenshot(row)
             trace = self._stop_trace(row, keep=True)
             if isinstance(exc, DuplicateApplication):
@@ -419,6 +463,7 @@ class Worker(threading.Thread):
                 # Ctrl-C or a fatal error: no new try — except the history look of a maybe-sent row.
                 | (lambda _state: job.stop.is_set() and (job.fatal is not None or not item.maybe_sent))
                 | (lambda _state: job.breaker.tripped)
+                | (lambda _state: self.hung)
             ),
             wait=_backoff(),
             retry=retry_if_exception(_is_transient),
@@ -486,7 +531,7 @@ class Worker(threading.Thread):
             return f"{SCREENSHOTS}/{path.name}"
 
         retrying = Retrying(
-            stop=stop_after_attempt(job.settings.max_attempts) | (lambda _s: job.breaker.tripped),
+            stop=stop_after_attempt(job.settings.max_attempts) | (lambda _s: job.breaker.tripped or self.hung),
             wait=_backoff(),
             # A session that expired mid-fill is renewed by the outer step, which rebuilds the page.
             retry=retry_if_exception(lambda e: _is_transient(e) and not isinstance(e, SessionExpired)),
@@ -523,6 +568,41 @@ class Worker(threading.Thread):
             return f"{TRACES}/{path.name}"
         except Exception:  # noqa: BLE001 - a trace is best effort
             return None
+
+
+class _Restart(Exception):
+    """The worker's Playwright was killed by the watchdog: start a fresh one."""
+
+
+# Starting a driver and spotting its pid must not interleave between two workers.
+_DRIVER_START = threading.Lock()
+
+
+def _driver_pids() -> set[int]:
+    """Pids of our own Playwright driver processes (children running `run-driver`); Linux only."""
+    me, found = os.getpid(), set()
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            if ppid == me:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if b"run-driver" in f.read():
+                        found.add(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def _hang_budget_s(settings: Settings) -> float:
+    """How long one row may go without finishing before the watchdog frees its worker."""
+    return _row_budget_s(settings) + 30
 
 
 def _backoff():
@@ -829,6 +909,7 @@ def _run_workers(job: Job, todo: list[Item], console: Console) -> None:
         transient=False,
     )
     verb = "填写" if job.mode == "preview" else "提交"
+    hang_budget = _hang_budget_s(job.settings)
 
     def counts_text() -> str:
         ok = sum(n for s, n in counts.items() if s in FINAL_OK)
@@ -843,6 +924,8 @@ def _run_workers(job: Job, todo: list[Item], console: Console) -> None:
         while True:
             try:
                 alive = any(w.is_alive() for w in workers)
+                for w in workers:
+                    w.check_hung(hang_budget)
                 try:
                     rec: RunRecord = job.events.get(timeout=0.2)
                 except queue.Empty:

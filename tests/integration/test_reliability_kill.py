@@ -41,7 +41,7 @@ def test_submit_killed_three_times_then_run_again_submits_every_row_exactly_once
     rows = plan_rows(pick_members(portal.members(), len(plan)), plan)
     batch = write_batch(tmp_path / "名单.xlsx", rows)
     out = tmp_path / "out"
-    env = portal_env(mock_server.url, account, tmp_path)
+    env = portal_env(mock_server.url, account, tmp_path, RPA_CONCURRENCY="2")  # two rows in flight
     chance = random.Random(9)
     kills = 0
 
