@@ -262,7 +262,8 @@ def _is_transient(exc: BaseException) -> bool:
     a page/browser that went away. Never a business error, never a captcha."""
     if isinstance(exc, (BusinessError, CaptchaRequired)):
         return False
-    if isinstance(exc, (TransientError, SessionExpired)):
+    if isinstance(exc, (TransientError, SessionExpired, PortalUnreachable)):
+        # (an unreachable portal mid-run may be a blip; if it lasts, the row's last error ends the run)
         return True
     try:
         from playwright.sync_api import Error as PlaywrightError
@@ -308,23 +309,18 @@ class Worker(threading.Thread):
         self.driver_pid: int | None = None
         self.row_started: float | None = None
         self.hung = False
+        self.needs_renewal = False
 
     # -- lifecycle --
 
     def run(self) -> None:
-        from playwright.sync_api import sync_playwright
-
         from rpa.catalog import load_catalog
 
         try:
             self.catalog = load_catalog(self.job.settings.selectors_dir)
             while not self.job.stop.is_set() and not self.rows.empty():
                 # A fresh Playwright per round: the watchdog ends a round by killing its driver.
-                with _DRIVER_START:
-                    before = _driver_pids()
-                    manager = sync_playwright()
-                    self.pw = manager.__enter__()
-                    self.driver_pid = next(iter(_driver_pids() - before), None)
+                manager, self.pw, self.driver_pid = _start_playwright()
                 try:
                     self._loop()
                 except _Restart:
@@ -396,7 +392,7 @@ class Worker(threading.Thread):
                 self.tracing = True
         if self.page is None or self.page.is_closed():
             self.page = self.context.new_page()
-            self.form = TransferForm(self.page, self.catalog)
+            self.form = TransferForm(self.page, self.catalog, timeout_ms=self.job.settings.timeout_ms)
 
     def _renew_session(self) -> None:
         if self.session is None:
@@ -425,10 +421,16 @@ class Worker(threading.Thread):
             error = _as_rpa_error(exc)
             if self.hung:
                 error = PortalTimeout(
-                    f"门户页面超过 {int(_hang_budget_s(job.settings))} 秒没有任何响应，已重启浏览器。"
+                    f"门户页面超过 {int(_hang_budget_s(job.settings))} 秒没有任何响应（浏览器卡住），已重启浏览器。"
                     "请稍后运行 rpa retry 重试本行。"
                 )
                 self.browser = self.context = self.page = None  # gone with the driver
+                if job.attempts.get(row, 0) < job.settings.max_attempts and not job.stop.is_set():
+                    # Once more, in a fresh browser (a maybe-sent row is looked up first, as ever).
+                    job.record(row, Status.in_doubt if item.maybe_sent else Status.started,
+                               member=member, error=error)
+                    self.rows.put(item)
+                    return
             shot = self._evidence_screenshot(row)
             trace = self._stop_trace(row, keep=True)
             if isinstance(exc, DuplicateApplication):
@@ -479,7 +481,7 @@ class Worker(threading.Thread):
         if self.job.breaker.failure():
             return
         if isinstance(exc, SessionExpired):
-            self._renew_session()
+            self.needs_renewal = True
         attempt = self.job.next_attempt(item.row)
         if not item.maybe_sent:  # (a maybe-sent row was logged in_doubt already, with its error)
             # The log keeps the reason of every extra try, with the attempt number it leads to.
@@ -489,6 +491,11 @@ class Worker(threading.Thread):
         from rpa.portal.history import find_application
 
         job, row, data = self.job, item.row, item.data
+        self.row_started = time.monotonic()  # the watchdog's heartbeat: one per try
+        if self.needs_renewal:
+            # Signing in again is part of the try, so a busy portal here is retried like any step.
+            self._renew_session()
+            self.needs_renewal = False
         self._ensure_page()
         if item.maybe_sent and job.mode == "submit":
             entry = find_application(self.session, data.id_number)
@@ -523,6 +530,7 @@ class Worker(threading.Thread):
         path = job.out / SCREENSHOTS / f"row-{item.row}.png"
 
         def once() -> str:
+            self.row_started = time.monotonic()
             self._ensure_page()
             self.form.open()
             self.form.fill(item.data)
@@ -600,9 +608,44 @@ def _driver_pids() -> set[int]:
     return found
 
 
+def _start_playwright() -> tuple[Any, Any, int | None]:
+    """Start a sync Playwright in this thread: (manager to __exit__, playwright, driver pid).
+
+    The driver is started in a session of its own. Otherwise Ctrl-C in the terminal, which
+    signals the whole foreground process group, would kill it and with it the browser of every
+    row in flight; this way only Python sees Ctrl-C, and the rows in flight finish. (Playwright
+    has no option for this, hence the short patch of asyncio's subprocess start, under a lock.)
+    """
+    import asyncio
+
+    from playwright.sync_api import sync_playwright
+
+    with _DRIVER_START:
+        real_exec = asyncio.create_subprocess_exec
+
+        async def exec_in_own_session(*args: Any, **kwargs: Any) -> Any:
+            if os.name == "posix":
+                kwargs.setdefault("start_new_session", True)
+            else:  # Windows: a new process group does not get the console's Ctrl-C
+                import subprocess
+
+                kwargs.setdefault("creationflags", subprocess.CREATE_NEW_PROCESS_GROUP)
+            return await real_exec(*args, **kwargs)
+
+        before = _driver_pids()
+        asyncio.create_subprocess_exec = exec_in_own_session  # type: ignore[assignment]
+        try:
+            manager = sync_playwright()
+            pw = manager.__enter__()
+        finally:
+            asyncio.create_subprocess_exec = real_exec  # type: ignore[assignment]
+        return manager, pw, next(iter(_driver_pids() - before), None)
+
+
 def _hang_budget_s(settings: Settings) -> float:
-    """How long one row may go without finishing before the watchdog frees its worker."""
-    return _row_budget_s(settings) + 30
+    """How long one try of a step may last before the watchdog frees its worker: every wait in a
+    step is bounded by timeout_ms, so a try that lasts several timeouts is stuck, not slow."""
+    return max(45.0, settings.timeout_ms / 1000 * 4)
 
 
 def _backoff():
@@ -689,8 +732,6 @@ def _preflight(job: Job, todo: list[Item]) -> list[Item]:
 
 
 def _preflight_in_thread(job: Job, todo: list[Item]) -> list[Item]:
-    from playwright.sync_api import sync_playwright
-
     from rpa.browser import launch
     from rpa.portal.session import PortalSession
     from rpa.portal.history import find_application
@@ -702,7 +743,8 @@ def _preflight_in_thread(job: Job, todo: list[Item]) -> list[Item]:
         retry=retry_if_exception(lambda e: _is_transient(e) and not isinstance(e, SessionExpired)),
         reraise=True,
     )
-    with sync_playwright() as pw:
+    manager, pw, _pid = _start_playwright()
+    with manager:
         browser = launch(pw, job.settings)
         session = PortalSession(job.settings, browser)
         try:

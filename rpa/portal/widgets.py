@@ -39,6 +39,9 @@ def portal_results(response: Any, catalog: Catalog, name: str) -> Any:
     1009 → `SessionExpired`; "系统繁忙", HTTP 5xx or an unreadable answer → `PortalBusy`;
     another failure → `PortalRejected` with the portal's words.
     """
+    if response.status >= 400:
+        # Don't read the body: the page gave up on it, and Chromium may never hand it over.
+        raise PortalBusy(f"门户服务器错误（HTTP {response.status}，接口 {name}），请稍后重试。")
     try:
         answer = response.json()
     except (ValueError, PlaywrightError):
