@@ -64,12 +64,13 @@ def _pss_bytes(pid: int) -> int:
 def _kind(pid: int) -> str:
     """What a process of the tree is: python, the Playwright driver (node), a Chromium process."""
     try:
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        # Chromium rewrites its command line (one string with spaces), hence the split on both.
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
     except OSError:
         return "?"
-    exe = Path(cmd[0].decode(errors="replace")).name if cmd and cmd[0] else "?"
+    exe = Path(cmd[0]).name if cmd else "?"
     if "chrom" in exe:
-        kind = next((a.decode()[len("--type="):] for a in cmd if a.startswith(b"--type=")), "browser")
+        kind = next((a[len("--type="):] for a in cmd if a.startswith("--type=")), "browser")
         return f"chromium {kind}"
     if exe == "node":
         return "playwright driver (node)"
@@ -174,7 +175,7 @@ def run_tool(url: str, account: dict, batch: Path, out: Path, *, concurrency: in
         "peak_pss_mb": round(pss.peak / 2**20, 1),
         "peak_pss_by_process_mb": pss.at_peak,
         "rows_per_min": round(submitted / wall * 60, 1) if wall else 0.0,
-        "output_tail": "" if proc.returncode in (0, 1) else output[-2000:],
+        "output_tail": "" if proc.returncode == 0 and submitted == len(final) else output[-2000:],
     }
 
 

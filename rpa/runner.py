@@ -744,7 +744,7 @@ def _preflight_in_thread(job: Job, todo: list[Item]) -> list[Item]:
         reraise=True,
     )
     manager, pw, _pid = _start_playwright()
-    with manager:
+    try:
         browser = launch(pw, job.settings)
         session = PortalSession(job.settings, browser)
         try:
@@ -773,6 +773,9 @@ def _preflight_in_thread(job: Job, todo: list[Item]) -> list[Item]:
                 session.close()
             with contextlib.suppress(Exception):
                 browser.close()
+    finally:
+        with contextlib.suppress(Exception):
+            manager.__exit__(None, None, None)
 
 
 # ─── the run ────────────────────────────────────────────────────────────────────────────────
@@ -1023,7 +1026,7 @@ def _summary(job: Job, console: Console) -> bool:
 
     last = job.last
     counts = Counter(last[c.row].status if c.row in last else None for c in job.batch.rows)
-    table = Table(title=f"{MODE_LABELS[job.mode]}结果：{job.batch_path.name}")
+    table = Table(title=f"{MODE_LABELS[job.mode]}结果")
     table.add_column("状态")
     table.add_column("行数", justify="right")
     for status in Status:

@@ -33,6 +33,7 @@ def show_status(out: Path, console=None) -> int:
     meta = RunMeta.load(out)
     last = last_states(read_records(log_path))
     counts = Counter(rec.status for rec in last.values())
+    pending = _rows_not_reached(meta, last)
 
     if meta:
         console.print(
@@ -46,12 +47,20 @@ def show_status(out: Path, console=None) -> int:
         if counts[status]:
             style = "green" if status in FINAL_OK else "yellow" if status in MAYBE_SENT else "red"
             table.add_row(f"[{style}]{STATUS_LABELS[status]}[/{style}]", str(counts[status]))
-    table.add_row("[bold]合计[/bold]", f"[bold]{len(last)}[/bold]")
+    if pending:
+        table.add_row("[yellow]未办理[/yellow]", str(len(pending)))
+    table.add_row("[bold]合计[/bold]", f"[bold]{len(last) + len(pending)}[/bold]")
     console.print(table)
 
     need = [rec for _, rec in sorted(last.items()) if rec.status not in FINAL_OK]
-    if not need:
+    if pending:
+        shown = "、".join(str(n) for n in pending[:30]) + ("……" if len(pending) > 30 else "")
+        console.print(f"[yellow]尚未办理的行（{len(pending)}）：{shown}[/yellow]")
+    if not need and not pending:
         console.print("[green]所有行都已完成，无需处理。[/green]")
+        return 0
+    if not need:
+        console.print(f"下一步：运行 [bold]rpa retry {out}[/bold] 办理其余的行。")
         return 0
     rows = Table(title=f"需要处理的行（{len(need)}）")
     rows.add_column("行号", justify="right")
@@ -71,3 +80,19 @@ def show_status(out: Path, console=None) -> int:
         "（已提交的行不会重复提交；提示需要验证码时先运行 [bold]rpa login[/bold]）。"
     )
     return 0
+
+
+def _rows_not_reached(meta: RunMeta | None, last: dict) -> list[int]:
+    """Rows of the batch with nothing logged yet (a run stopped early); [] if the batch is gone."""
+    if meta is None:
+        return []
+    try:
+        from rpa.batch import load_batch
+        from rpa.runlog import file_sha256
+
+        path = Path(meta.batch_path)
+        if file_sha256(path) != meta.batch_sha256:
+            return []
+        return [c.row for c in load_batch(path).rows if c.row not in last]
+    except Exception:  # noqa: BLE001 - status reads what it can; the log stays the truth
+        return []

@@ -23,11 +23,12 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from rpa.catalog import Catalog, load_catalog
-from rpa.errors import PortalBusy, PortalRejected, PortalTimeout, PortalUnreachable, SessionExpired
+from rpa.errors import PortalBusy, PortalTimeout, PortalUnreachable, SessionExpired
 from rpa.files import atomic_output, private_dir
+from rpa.portal.widgets import portal_results
 
 if TYPE_CHECKING:
-    from playwright.sync_api import APIResponse, Browser, BrowserContext
+    from playwright.sync_api import Browser, BrowserContext
 
     from rpa.config import Settings
 
@@ -199,31 +200,7 @@ class PortalSession:
             if "Timeout" in str(exc):
                 raise PortalTimeout(f"门户接口 {path} 在 {self.settings.timeout_ms} 毫秒内没有应答，请稍后重试。") from None
             raise PortalBusy(f"与门户的连接中断（接口 {path}），请稍后重试。") from None
-        return self.read_answer(response, path)
-
-    def read_answer(self, response: APIResponse, path: str) -> Any:
-        """Turn one `{retCode, retMsg, results}` answer into results or the matching error."""
-        if response.status >= 500:
-            raise PortalBusy(f"门户服务器错误（HTTP {response.status}，接口 {path}），请稍后重试。")
-        try:
-            answer = response.json()
-            code, message = answer.get("retCode"), str(answer.get("retMsg") or "")
-        except (ValueError, AttributeError, PlaywrightError):
-            raise PortalBusy(f"门户返回了无法识别的内容（HTTP {response.status}，接口 {path}），请稍后重试。") from None
-        return self.interpret(code, message, answer.get("results"), path)
-
-    def interpret(self, code: Any, message: str, results: Any, path: str) -> Any:
-        """The results of retCode 1000, or the error another retCode means."""
-        api = self.catalog.data["api"]
-        if code == api["ok"]:
-            return results
-        if code == api["expired"]:
-            raise SessionExpired(message or "门户登录已超时，需要重新登录。")
-        if self.catalog.text("messages.busy") in message:
-            raise PortalBusy(f"门户繁忙：{message}")
-        if code == api["failed"]:
-            raise PortalRejected(message or f"门户拒绝了请求（接口 {path}）。", ret_msg=message)
-        raise PortalBusy(f"门户返回了未知的结果代码 {code!r}（接口 {path}）：{message}")
+        return portal_results(response, self.catalog, path)
 
     # --- closing -----------------------------------------------------------------------------------
 

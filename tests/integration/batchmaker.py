@@ -89,14 +89,16 @@ def kill_group(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
-def submit_until_done(batch: Path, out: str, *, env: dict[str, str], cwd: Path, retries: int = 3) -> list[str]:
+def submit_until_done(batch: Path, out: str, *, env: dict[str, str], cwd: Path, retries: int = 3,
+                      timeout: int = 300) -> list[str]:
     """`rpa submit`, then `rpa retry DIR` while some row isn't final-ok (at most `retries` times).
 
     Returns every console output, for assertion messages."""
-    runs = [rpa("submit", batch, "--out", out, env=env, cwd=cwd)]
+    runs = [rpa("submit", batch, "--out", out, env=env, cwd=cwd, timeout=timeout)]
     while runs[-1].returncode != 0 and len(runs) <= retries:
+        # 1 = some rows not ok yet; 2 would mean the run gave up on the portal as a whole.
         assert runs[-1].returncode in (0, 1), console_of(runs[-1])
-        runs.append(rpa("retry", out, env=env, cwd=cwd))
+        runs.append(rpa("retry", out, env=env, cwd=cwd, timeout=timeout))
     return [console_of(r) for r in runs]
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from rpa.demo import pick_members, plan_rows, write_batch
@@ -88,3 +90,34 @@ def test_a_changed_batch_and_a_missing_portal_stop_with_exit_code_2_and_a_plain_
     assert gone.returncode == 2, gone.stdout + gone.stderr
     assert "无法连接门户" in gone.stdout and "Traceback" not in gone.stderr
     assert portal.applications() == []
+
+
+def test_ctrl_c_finishes_the_row_in_flight_writes_the_summary_and_retry_does_the_rest(tmp_path, portal, settings):
+    rows = plan_rows(pick_members(portal.members(), 4), [ARMY] * 4)
+    batch = write_batch(tmp_path / "batch.xlsx", rows)
+    env = portal_env(settings, tmp_path)
+    log = tmp_path / "out" / "run.jsonl"
+    proc = subprocess.Popen([str(RPA), "submit", str(batch), "--out", "out"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if log.exists() and '"submitted"' in log.read_text(encoding="utf-8"):
+            break
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole process group
+    output, _ = proc.communicate(timeout=120)
+
+    assert proc.returncode == 1, output
+    assert "Ctrl-C" in output and "Traceback" not in output
+    last = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        last[record["row"]] = record["status"]
+    assert set(last.values()) == {"submitted"}  # the row in flight finished; nothing half-done
+    assert len(portal.applications()) == len(last) < 4
+    assert (tmp_path / "out" / "results.xlsx").exists() and (tmp_path / "out" / "report.html").exists()
+
+    retry = rpa("retry", "out", env=env, cwd=tmp_path)
+    assert retry.returncode == 0, retry.stdout
+    assert sorted(a["id_number"] for a in portal.applications()) == sorted(r["身份证号"] for r in rows)

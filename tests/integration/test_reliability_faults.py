@@ -34,12 +34,12 @@ FAULTS = {
 }
 
 
-def run_under_faults(tmp_path, portal, account, mock_server, plan, faults, *, concurrency="2"):
+def run_under_faults(tmp_path, portal, account, mock_server, plan, faults, *, concurrency="2", timeout=300):
     rows = plan_rows(pick_members(portal.members(), len(plan)), plan)
     batch = write_batch(tmp_path / "名单.xlsx", rows)
     env = portal_env(mock_server.url, account, tmp_path, RPA_CONCURRENCY=concurrency)
     portal.faults(**faults)
-    consoles = submit_until_done(batch, "out", env=env, cwd=tmp_path)
+    consoles = submit_until_done(batch, "out", env=env, cwd=tmp_path, timeout=timeout)
     portal.faults(latency_ms=0, jitter_ms=0, error_rate=0, expire_after_requests=0, drop_after_commit_rate=0)
     return rows, tmp_path / "out", "\n".join(consoles)
 
@@ -72,7 +72,7 @@ def test_all_faults_together_on_forty_rows_end_with_one_application_per_member(
     plan = [ARMY, SECRET, SANXIA, ARMY, SECRET, MINISTRY, ARMY, STREET] * 5
     rows, out, shown = run_under_faults(
         tmp_path, portal, account, mock_server, plan,
-        dict(error_rate=0.1, drop_after_commit_rate=0.1, expire_after_requests=60, seed=2025))
+        dict(error_rate=0.1, drop_after_commit_rate=0.1, expire_after_requests=60, seed=2025), timeout=600)
 
     statuses, apps = expected_outcome(rows)
     assert len(apps) == 40
