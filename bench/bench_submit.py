@@ -310,6 +310,7 @@ def profile(rows: int = 20, concurrency: int = 1, latency_ms: int = 0, html: Pat
 
     # Which portal API calls the pages make (the worker's page, by path).
     import collections
+    import urllib.parse
 
     from rpa.portal import transfer_form
 
@@ -320,7 +321,7 @@ def profile(rows: int = 20, concurrency: int = 1, latency_ms: int = 0, html: Pat
         orig_init(form, page, *a, **kw)
 
         def count(request):
-            path = transfer_form._path(request.url)
+            path = urllib.parse.urlsplit(request.url).path
             if "/v1/center/" in path or request.resource_type == "document":
                 api_calls[path.split("/v1/center/")[-1] if "/v1/center/" in path else "(page load)"] += 1
         page.on("request", count)

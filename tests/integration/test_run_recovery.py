@@ -6,6 +6,7 @@ import io
 import json
 import threading
 import time
+import zipfile
 
 from rich.console import Console
 
@@ -70,7 +71,10 @@ def test_rows_left_in_doubt_are_reconciled_by_retry_without_a_new_click(tmp_path
     one_try = settings.model_copy(update={"max_attempts": 1})
     assert run_batch("submit", batch, out, one_try, console=console()[0]) == 1, why(out)
     assert last_status(out) == {3: "in_doubt", 4: "in_doubt"}
-    assert (out / "traces" / "row-3.zip").exists()
+    with zipfile.ZipFile(out / "traces" / "row-3.zip") as trace:  # evidence, without personal data
+        blob = b"".join(trace.read(name) for name in trace.namelist())
+    assert blob and not any(r["身份证号"].encode() in blob for r in rows)
+    assert settings.password.get_secret_value().encode() not in blob
     con, buf = console()
     assert show_status(out, console=con) == 0
     assert "待核实" in buf.getvalue() and "rpa retry" in buf.getvalue()
