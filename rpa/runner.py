@@ -380,6 +380,8 @@ class Worker(threading.Thread):
             self.browser = launch(self.pw, self.job.settings)
             self.session = PortalSession(self.job.settings, self.browser)
             self.context = None
+        if not self.session.signed_in:
+            _sign_in(self.session)  # the saved session of the preflight, or a fresh sign-in
         if self.context is None:
             self.context = self.session.new_context()  # signs in (from the shared file) if needed
             self.page = None
@@ -397,7 +399,7 @@ class Worker(threading.Thread):
     def _renew_session(self) -> None:
         if self.session is None:
             return
-        self.job.keeper.renew(self.session.sign_in)
+        self.job.keeper.renew(lambda: _sign_in(self.session))
         if self.context is not None:
             with contextlib.suppress(Exception):
                 self.context.tracing.stop()
@@ -608,6 +610,17 @@ def _driver_pids() -> set[int]:
     return found
 
 
+def _sign_in(session: Any) -> None:
+    """`session.sign_in()`, with a busy portal named transient: the sign-in page reports the
+    portal's "系统繁忙" as a refusal, but it passes like any other busy answer."""
+    try:
+        session.sign_in()
+    except PortalRejected as exc:
+        if session.catalog.text("messages.busy") in exc.message:
+            raise PortalBusy(exc.message) from None
+        raise
+
+
 def _start_playwright() -> tuple[Any, Any, int | None]:
     """Start a sync Playwright in this thread: (manager to __exit__, playwright, driver pid).
 
@@ -748,7 +761,7 @@ def _preflight_in_thread(job: Job, todo: list[Item]) -> list[Item]:
         browser = launch(pw, job.settings)
         session = PortalSession(job.settings, browser)
         try:
-            retrying(session.sign_in)
+            retrying(_sign_in, session)
             keep: list[Item] = []
             tree = OrgTree(session)
             for item in todo:
@@ -895,8 +908,8 @@ def _run(job: Job, console: Console, *, resumed: bool, title: str | None) -> int
         except CaptchaRequired:
             job.stop_reason = "门户要求输入验证码，无法自动登录。请先运行 rpa login 登录，然后用 rpa retry 继续。"
             exit_code = 2
-        except (PortalUnreachable, ConfigError, SessionExpired) as exc:
-            job.stop_reason = exc.message
+        except RpaError as exc:  # unreachable, wrong account, still busy after every retry …
+            job.stop_reason = scrub(exc.message, job.secrets) or ""
             exit_code = 2
         except KeyboardInterrupt:
             job.stop_reason = "已按 Ctrl-C 中断，尚未开始办理任何行。"

@@ -80,13 +80,54 @@ def spawn_rpa(*args: str, env: dict[str, str], cwd: Path, log: Path) -> subproce
         out.close()
 
 
-def kill_group(proc: subprocess.Popen) -> None:
-    """kill -9 the process and everything it started (Chromium, its helpers)."""
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (from /proc), e.g. the Playwright driver and Chromium."""
+    parents: dict[int, int] = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z":
+            parents[int(stat_file.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """The ones of `pids` still running (zombies count as gone)."""
+    left = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            left.add(pid)
+    return left
+
+
+def kill_group(proc: subprocess.Popen) -> set[int]:
+    """kill -9 the process and its process group; returns the processes it had started
+    (the Playwright driver, Chromium) as they were just before the kill."""
+    below = descendants(proc.pid)
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     proc.wait(timeout=30)
+    return below
+
+
+def wait_gone(pids: set[int], deadline_s: float = 30) -> set[int]:
+    """Poll until none of `pids` runs; returns those still running at the deadline."""
+    deadline = time.monotonic() + deadline_s
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return alive(pids)
 
 
 def submit_until_done(batch: Path, out: str, *, env: dict[str, str], cwd: Path, retries: int = 3,

@@ -24,6 +24,7 @@ from batchmaker import (
     records,
     rpa,
     spawn_rpa,
+    wait_gone,
     wait_for_records,
     why,
 )
@@ -52,9 +53,11 @@ def test_submit_killed_three_times_then_run_again_submits_every_row_exactly_once
             # A seeded pause to vary where the kill lands (before, during or after the answer).
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=chance.uniform(0, 0.6))
-        kill_group(proc)
+        started = kill_group(proc)
         kills += proc.returncode == -9
         records(out)  # readable after each kill: at most a torn last line
+        # The browsers of a killed run don't outlive it (no orphan Chromium eating the laptop).
+        assert wait_gone(started) == set(), "processes of the killed run still running"
 
     assert kills == 3, "the batch finished before the third kill; kill earlier"
     assert len(applications_per_member(portal)) < len(rows)
