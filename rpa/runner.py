@@ -740,7 +740,8 @@ def _preflight(job: Job, todo: list[Item]) -> list[Item]:
     while thread.is_alive():
         thread.join(0.2)
     if "error" in box:
-        raise box["error"]
+        error = box["error"]
+        raise _as_rpa_error(error) if _is_transient(error) else error
     return box["result"]
 
 
@@ -763,7 +764,7 @@ def _preflight_in_thread(job: Job, todo: list[Item]) -> list[Item]:
         try:
             retrying(_sign_in, session)
             keep: list[Item] = []
-            tree = OrgTree(session)
+            tree = OrgTree(session, retrying=retrying)
             for item in todo:
                 data, member = item.data, mask_id(item.data.id_number)
                 if item.maybe_sent and job.mode == "submit":
@@ -775,7 +776,7 @@ def _preflight_in_thread(job: Job, todo: list[Item]) -> list[Item]:
                     item.maybe_sent = False
                 if data.target_path and not data.province_flag:
                     try:
-                        retrying(tree.check_path, list(data.target_path))
+                        tree.check_path(list(data.target_path))
                     except BusinessError as exc:
                         job.record(item.row, Status.invalid, member=member, error=exc)
                         continue
@@ -908,7 +909,11 @@ def _run(job: Job, console: Console, *, resumed: bool, title: str | None) -> int
         except CaptchaRequired:
             job.stop_reason = "门户要求输入验证码，无法自动登录。请先运行 rpa login 登录，然后用 rpa retry 继续。"
             exit_code = 2
-        except RpaError as exc:  # unreachable, wrong account, still busy after every retry …
+        except TransientError as exc:  # still busy after every retry: a row-level "not yet", not a usage error
+            job.stop_reason = (f"{scrub(exc.message, job.secrets)} 门户暂时故障，已停止；"
+                               f"请稍后运行 rpa retry {job.out} 继续。")
+            exit_code = 1
+        except RpaError as exc:  # unreachable, wrong account …
             job.stop_reason = scrub(exc.message, job.secrets) or ""
             exit_code = 2
         except KeyboardInterrupt:

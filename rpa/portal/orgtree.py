@@ -71,14 +71,21 @@ class OrgCache:
 class OrgTree:
     """The tree seen through one session's API, with a (possibly shared) `OrgCache`."""
 
-    def __init__(self, session: PortalSession, cache: OrgCache | None = None) -> None:
+    def __init__(self, session: PortalSession, cache: OrgCache | None = None, retrying=None) -> None:
+        """`retrying` (e.g. a tenacity `Retrying`) wraps each level's fetch: a busy portal then
+        costs one retried call, not a retry of the whole path."""
         self.session = session
         self.cache = cache if cache is not None else OrgCache()
+        self.retrying = retrying
 
     def children(self, pid: str = "") -> list[OrgNode]:
         """The orgs one level below `pid` ("" = the top of the national tree)."""
         path = self.session.catalog.text("api.orgtree")
-        return self.cache.get(pid, lambda p: [OrgNode.from_api(i) for i in self.session.api(path, pid=p) or []])
+
+        def fetch(p: str) -> list[OrgNode]:
+            return [OrgNode.from_api(i) for i in self.session.api(path, pid=p) or []]
+
+        return self.cache.get(pid, (lambda p: self.retrying(fetch, p)) if self.retrying else fetch)
 
     def resolve(self, names: list[str]) -> list[OrgNode]:
         """The nodes of a path given by exact names from the top; `OrgNotFound` at the first gap."""
