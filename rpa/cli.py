@@ -15,6 +15,8 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help: rich's markdown renderer is the biggest import on the `rpa --help` path.
+    rich_markup_mode=None,
 )
 
 BatchArg = typer.Argument(..., help="已审批的批量转接名单（.xlsx）", show_default=False)
