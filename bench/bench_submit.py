@@ -30,7 +30,7 @@ for p in (ROOT, ROOT / "bench"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from proctree import PeakSampler, _children  # noqa: E402
+from proctree import PeakSampler, tree_pids  # noqa: E402
 
 RPA = ROOT / ".venv" / "bin" / "rpa"
 # One cycle of what a batch holds; rows take these in turn.
@@ -81,18 +81,13 @@ def tree_pss(root: int, breakdown: dict[str, int] | None = None) -> int:
     """Proportional set size of `root` and its descendants: shared pages (Chromium's code,
     shared between its processes) counted once over the tree, not once per process as in a sum
     of RSS. `breakdown`, when given, receives the PSS by kind of process."""
-    total, stack, seen = 0, [root], set()
-    while stack:
-        pid = stack.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
+    total = 0
+    for pid in tree_pids(root):
         pss = _pss_bytes(pid)
         total += pss
         if breakdown is not None:
             kind = _kind(pid)
             breakdown[kind] = breakdown.get(kind, 0) + pss
-        stack.extend(_children(pid))
     return total
 
 

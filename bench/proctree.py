@@ -30,17 +30,22 @@ def _rss_bytes(pid: int) -> int:
     return 0
 
 
-def tree_rss(root: int) -> int:
-    """Current RSS of `root` and every descendant, in bytes."""
-    total, stack, seen = 0, [root], set()
+def tree_pids(root: int) -> list[int]:
+    """`root` and every descendant alive now."""
+    pids, stack, seen = [], [root], set()
     while stack:
         pid = stack.pop()
         if pid in seen:
             continue
         seen.add(pid)
-        total += _rss_bytes(pid)
+        pids.append(pid)
         stack.extend(_children(pid))
-    return total
+    return pids
+
+
+def tree_rss(root: int) -> int:
+    """Current RSS of `root` and every descendant, in bytes."""
+    return sum(_rss_bytes(pid) for pid in tree_pids(root))
 
 
 class PeakSampler:
