@@ -381,7 +381,7 @@ class Worker(threading.Thread):
             self.session = PortalSession(self.job.settings, self.browser)
             self.context = None
         if not self.session.signed_in:
-            _sign_in(self.session)  # the saved session of the preflight, or a fresh sign-in
+            self.session.sign_in()  # the saved session of the preflight, or a fresh sign-in
         if self.context is None:
             self.context = self.session.new_context()  # signs in (from the shared file) if needed
             self.page = None
@@ -399,7 +399,7 @@ class Worker(threading.Thread):
     def _renew_session(self) -> None:
         if self.session is None:
             return
-        self.job.keeper.renew(lambda: _sign_in(self.session))
+        self.job.keeper.renew(self.session.sign_in)
         if self.context is not None:
             with contextlib.suppress(Exception):
                 self.context.tracing.stop()
@@ -610,17 +610,6 @@ def _driver_pids() -> set[int]:
     return found
 
 
-def _sign_in(session: Any) -> None:
-    """`session.sign_in()`, with a busy portal named transient: the sign-in page reports the
-    portal's "系统繁忙" as a refusal, but it passes like any other busy answer."""
-    try:
-        session.sign_in()
-    except PortalRejected as exc:
-        if session.catalog.text("messages.busy") in exc.message:
-            raise PortalBusy(exc.message) from None
-        raise
-
-
 def _start_playwright() -> tuple[Any, Any, int | None]:
     """Start a sync Playwright in this thread: (manager to __exit__, playwright, driver pid).
 
@@ -762,7 +751,7 @@ def _preflight_in_thread(job: Job, todo: list[Item]) -> list[Item]:
         browser = launch(pw, job.settings)
         session = PortalSession(job.settings, browser)
         try:
-            retrying(_sign_in, session)
+            retrying(session.sign_in)
             keep: list[Item] = []
             tree = OrgTree(session, retrying=retrying)
             for item in todo:

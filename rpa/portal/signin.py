@@ -14,7 +14,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from rpa.config import DEFAULT_TIMEOUT_MS
-from rpa.errors import CaptchaRequired, ConfigError, PortalRejected, PortalTimeout
+from rpa.errors import CaptchaRequired, ConfigError, PortalBusy, PortalRejected, PortalTimeout
 from rpa.portal.widgets import WAIT_ERRORS
 from rpa.portal.session import LOCALE, NO_ANIMATIONS_SCRIPT, VIEWPORT, is_unreachable, unreachable
 
@@ -127,6 +127,8 @@ def sign_in_with_password(settings: Settings, browser: Browser, catalog: Catalog
                 )
             if catalog.text("messages.captcha") in message:
                 raise CaptchaRequired(f"门户要求验证码：{message}。" + RUN_LOGIN)
+            if catalog.text("messages.busy") in message:
+                raise PortalBusy(f"登录时门户繁忙：{message}")
             raise PortalRejected(f"登录失败：{message or '门户没有说明原因'}。")
         try:
             page.wait_until_signed_in()
