@@ -62,8 +62,10 @@ def exact(text: str) -> re.Pattern[str]:
     return re.compile(rf"^\s*{re.escape(text)}\s*$")
 
 
-class Select:
-    """An el-select: open it, pick an option by its exact label, or list what it offers."""
+class _Widget:
+    """An Element UI widget rooted at a form item: its input, and CSS of its catalog section."""
+
+    section = ""  # the catalog section holding this widget's CSS (Element UI's own structure)
 
     def __init__(self, page: Page, catalog: Catalog, root: Locator, timeout_ms: float) -> None:
         self.page = page
@@ -72,11 +74,17 @@ class Select:
         self.timeout = timeout_ms
 
     def _css(self, key: str) -> str:
-        return self.catalog.data["widgets"][key]["css"]
+        return self.catalog.data[self.section][key]["css"]
 
     @property
     def input(self) -> Locator:
         return self.root.locator("input").first
+
+
+class Select(_Widget):
+    """An el-select: open it, pick an option by its exact label, or list what it offers."""
+
+    section = "widgets"
 
     @property
     def dropdown(self) -> Locator:
@@ -122,21 +130,10 @@ class Select:
         self.dropdown.first.wait_for(state="hidden", timeout=self.timeout)
 
 
-class OrgCascader:
+class OrgCascader(_Widget):
     """The lazy, check-strictly el-cascader of 申请转入组织."""
 
-    def __init__(self, page: Page, catalog: Catalog, root: Locator, timeout_ms: float) -> None:
-        self.page = page
-        self.catalog = catalog
-        self.root = root
-        self.timeout = timeout_ms
-
-    def _css(self, key: str) -> str:
-        return self.catalog.data["orgpicker"][key]["css"]
-
-    @property
-    def input(self) -> Locator:
-        return self.root.locator("input").first
+    section = "orgpicker"
 
     @property
     def popper(self) -> Locator:
