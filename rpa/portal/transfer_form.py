@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urljoin
 
 from playwright.sync_api import Error as PlaywrightError
@@ -84,6 +84,10 @@ _WIDEN_JS = """
 }
 """
 
+# Marks the messages on show (an attribute only the tool reads), so that later ones can be told apart.
+_SEEN = "data-rpa-seen"
+_MARK_SEEN_JS = f"css => document.querySelectorAll(css).forEach(el => el.setAttribute('{_SEEN}', ''))"
+
 
 @dataclass(frozen=True)
 class SubmitResult:
@@ -102,6 +106,8 @@ class TransferForm:
         self.catalog = catalog
         self.timeout = timeout_ms
         self._row: TransferRow | None = None
+        # Whether the last row left the page in a known state (filled, or submitted and accepted).
+        self._settled = False
 
     # --- locators ------------------------------------------------------------------------------
 
@@ -182,21 +188,34 @@ class TransferForm:
     # --- open ----------------------------------------------------------------------------------
 
     def open(self) -> None:
-        """Go to 办理转出 (a fresh page: this also resets the form between two rows).
+        """Go to 办理转出 with a fresh, empty form (this is also the reset between two rows).
+
+        After a row that went through cleanly the page is kept and the form renewed through
+        the left menu (首页, then 办理转出), as a person would: the portal builds a fresh form
+        without loading the whole page again. After anything else (first row, an error, a
+        page in an unknown state) the page is loaded anew.
 
         Raises `SessionExpired` when the portal shows the sign-in page instead, `PortalBusy`
         when it answers with an error, `PortalTimeout` when the page doesn't come in time.
         """
         self._row = None
-        path = self.catalog.text("transfer.path")
-        url = urljoin(self.page.url, path) if self.page.url.startswith("http") else path
+        by_menu, self._settled = self._settled, False
+        if by_menu:
+            try:
+                self._open(self._navigate_by_menu)
+                return
+            except PortalTimeout:
+                pass  # the menu didn't get there (a changed layout?): load the page instead
+        self._open(self._load_page)
+
+    def _open(self, navigate: Callable[[], None]) -> None:
         branches_url = self.catalog.api_path("branches")
         error = self.catalog.locator(self.page, "widgets.message_error")
         try:
             # The page asks the portal for the account's branches as it opens: that answer is
             # the sign that the page is usable (or the reason it isn't).
             with self.page.expect_response(lambda r: url_path(r.url) == branches_url, timeout=self.timeout) as info:
-                self.page.goto(url)
+                navigate()
                 self.branch_select.or_(self.signin_form).or_(error).first.wait_for(timeout=self.timeout)
                 if self.signin_form.is_visible():
                     raise SessionExpired("门户登录已超时（打开“办理转出”时跳转到了登录页）。")
@@ -209,6 +228,19 @@ class TransferForm:
         except PlaywrightError as exc:
             raise PortalTimeout(f"打开“办理转出”页面失败：{_first_line(exc)}") from None
 
+    def _load_page(self) -> None:
+        path = self.catalog.text("transfer.path")
+        self.page.goto(urljoin(self.page.url, path) if self.page.url.startswith("http") else path)
+
+    def _navigate_by_menu(self) -> None:
+        """首页, then 办理转出 (opening its submenu when folded): the portal renews the form."""
+        self._loc("menu.home").click()
+        self.branch_select.wait_for(state="detached", timeout=self.timeout)
+        item = self._loc("menu.transfer_out")
+        if not item.is_visible():
+            self._loc("menu.transfer_group").click()
+        item.click()
+
     # --- fill ----------------------------------------------------------------------------------
 
     def fill(self, row: TransferRow) -> None:
@@ -220,6 +252,7 @@ class TransferForm:
         `PortalTimeout` (the page didn't react in time).
         """
         expected = self.expected(row)
+        self._settled = False
         step, field = "选择转出团支部", None
         try:
             self._choose_member(row)
@@ -256,6 +289,7 @@ class TransferForm:
         except PlaywrightError as exc:  # the page closed or navigated away under us
             raise PortalTimeout(f"第{row.row}行：{step}时页面出错：{_first_line(exc)}，请稍后重试。") from None
         self._row = row
+        self._settled = True
 
     def expected(self, row: TransferRow) -> dict[str, str]:
         """What each field must show for `row` (only the fields the form shows for it)."""
@@ -416,7 +450,10 @@ class TransferForm:
         time — the application may be stored; look in the history before trying again).
         """
         catalog = self.catalog
+        self._settled = False
         label = f"第{self._row.row}行" if self._row is not None else "本行"
+        # A message still showing from the row before must not pass for this row's answer.
+        self.page.evaluate(_MARK_SEEN_JS, catalog.data["widgets"]["message"]["css"])
         box = catalog.locator(self.page, "widgets.message_box").filter(has_text=catalog.text("messages.confirm"))
         form_error = catalog.locator(self.form, "widgets.form_error").filter(visible=True)
         try:
@@ -442,12 +479,16 @@ class TransferForm:
             raise AnswerLost(f"{label}：已点击“确定”，但没有看到提交请求，结果不明，请先在接转历史中核对。") from None
         return self._read_apply_answer(request, label)
 
+    def _new_messages(self) -> Locator:
+        """The portal's messages (el-message) that appeared since 提交 was clicked."""
+        return self.catalog.locator(self.page, "widgets.message").and_(self.page.locator(f":not([{_SEEN}])"))
+
     def _read_apply_answer(self, request: Request, label: str) -> SubmitResult:
         catalog = self.catalog
         lost = f"{label}：已提交，但没有收到门户的明确答复（{{why}}）。申请可能已保存，请先在接转历史中核对，切勿直接重复提交。"
         # The app answers every outcome with a message (or sends us to sign in). Waiting for that
         # bounds the wait: a request whose answer never comes would block `response()` for good.
-        answered = catalog.locator(self.page, "widgets.message").or_(self.signin_form)
+        answered = self._new_messages().or_(self.signin_form)
         try:
             answered.first.wait_for(timeout=self.timeout)
         except WAIT_ERRORS:
@@ -469,10 +510,11 @@ class TransferForm:
         if code == api["ok"]:
             results = answer.get("results") or {}
             try:
-                toast = catalog.locator(self.page, "widgets.message").filter(has_text=catalog.text("messages.submitted"))
+                toast = self._new_messages().filter(has_text=catalog.text("messages.submitted"))
                 toast.first.wait_for(timeout=min(self.timeout, 3000))
             except WAIT_ERRORS:
                 pass  # the portal's answer is what counts; the toast is only for people
+            self._settled = True
             return SubmitResult(created_at=results.get("createdAt"), application_id=results.get("applicationId"))
         if code == api["expired"]:
             raise SessionExpired(f"{label}：提交时门户登录已超时（{message}）。")
