@@ -200,6 +200,7 @@ class Job:
     limiter: RateLimiter
     breaker: CircuitBreaker
     keeper: SessionKeeper = field(default_factory=SessionKeeper)
+    browser: Any = None  # the run's SharedBrowser (rpa.shared_browser), made in _run
     stop: threading.Event = field(default_factory=threading.Event)
     events: queue.Queue = field(default_factory=queue.Queue)
     fatal: BaseException | None = None
@@ -373,13 +374,12 @@ class Worker(threading.Thread):
 
     def _ensure_page(self) -> None:
         """A live browser, a context from the current session, one form page."""
-        from rpa.browser import launch
         from rpa.portal.session import PortalSession
         from rpa.portal.transfer_form import TransferForm
 
         if self.browser is None or not self.browser.is_connected():
             self._close()
-            self.browser = launch(self.pw, self.job.settings)
+            self.browser = self.job.browser.connect(self.pw)
             self.session = PortalSession(self.job.settings, self.browser)
             self.context = None
         if not self.session.signed_in:
@@ -616,24 +616,24 @@ def _start_playwright() -> tuple[Any, Any, int | None]:
     """Start a sync Playwright in this thread: (manager to __exit__, playwright, driver pid).
 
     The driver is started in a session of its own. Otherwise Ctrl-C in the terminal, which
-    signals the whole foreground process group, would kill it and with it the browser of every
-    row in flight; this way only Python sees Ctrl-C, and the rows in flight finish. (Playwright
-    has no option for this, hence the short patch of asyncio's subprocess start, under a lock.)
+    signals the whole foreground process group, would kill it and with it the connections of
+    every row in flight; this way only Python sees Ctrl-C, and the rows in flight finish. Its
+    Node heap is capped too (`shared_browser.NODE_OPTIONS`). (Playwright has no option for
+    either, hence the short patch of asyncio's subprocess start, under a lock.)
     """
     import asyncio
 
     from playwright.sync_api import sync_playwright
 
+    from rpa.shared_browser import driver_env, own_session
+
     with _DRIVER_START:
         real_exec = asyncio.create_subprocess_exec
 
         async def exec_in_own_session(*args: Any, **kwargs: Any) -> Any:
-            if os.name == "posix":
-                kwargs.setdefault("start_new_session", True)
-            else:  # Windows: a new process group does not get the console's Ctrl-C
-                import subprocess
-
-                kwargs.setdefault("creationflags", subprocess.CREATE_NEW_PROCESS_GROUP)
+            for key, value in own_session().items():  # (Windows: a new process group)
+                kwargs.setdefault(key, value)
+            kwargs["env"] = {**(kwargs.get("env") or os.environ), "NODE_OPTIONS": driver_env()["NODE_OPTIONS"]}
             return await real_exec(*args, **kwargs)
 
         before = _driver_pids()
@@ -737,7 +737,6 @@ def _preflight(job: Job, todo: list[Item]) -> list[Item]:
 
 
 def _preflight_in_thread(job: Job, todo: list[Item]) -> list[Item]:
-    from rpa.browser import launch
     from rpa.portal.session import PortalSession
     from rpa.portal.history import find_application
     from rpa.portal.orgtree import OrgTree
@@ -750,7 +749,7 @@ def _preflight_in_thread(job: Job, todo: list[Item]) -> list[Item]:
     )
     manager, pw, _pid = _start_playwright()
     try:
-        browser = launch(pw, job.settings)
+        browser = job.browser.connect(pw)
         session = PortalSession(job.settings, browser)
         try:
             retrying(session.sign_in)
@@ -895,38 +894,52 @@ def _run(job: Job, console: Console, *, resumed: bool, title: str | None) -> int
 
     exit_code: int | None = None
     if todo:
+        from rpa.shared_browser import SharedBrowser
+
+        job.browser = SharedBrowser(job.settings)
         try:
-            todo = _preflight(job, todo)
-        except CaptchaRequired:
-            job.stop_reason = "门户要求输入验证码，无法自动登录。请先运行 rpa login 登录，然后用 rpa retry 继续。"
-            exit_code = 2
-        except TransientError as exc:  # still busy after every retry: a row-level "not yet", not a usage error
-            job.stop_reason = (f"{scrub(exc.message, job.secrets)} 门户暂时故障，已停止；"
-                               f"请稍后运行 rpa retry {job.out} 继续。")
-            exit_code = 1
-        except RpaError as exc:  # unreachable, wrong account …
-            job.stop_reason = scrub(exc.message, job.secrets) or ""
-            exit_code = 2
-        except KeyboardInterrupt:
-            job.stop_reason = "已按 Ctrl-C 中断，尚未开始办理任何行。"
-            exit_code = 1
-        if exit_code is None and todo:
-            _run_workers(job, todo, console)
-            if isinstance(job.fatal, CaptchaRequired):
-                job.stop_reason = "门户要求输入验证码，无法自动登录。请先运行 rpa login 登录，然后用 rpa retry 继续。"
-                exit_code = 2
-            elif isinstance(job.fatal, RpaError):
-                job.stop_reason = job.fatal.message
-                exit_code = 2
-            elif job.fatal is not None:
-                job.stop_reason = f"运行出错：{scrub(str(job.fatal), job.secrets)}"
-                exit_code = 2
+            exit_code = _run_rows(job, todo, console)
+        finally:
+            job.browser.close()
 
     _write_outputs(job, finished=True)
     ok = _summary(job, console)
     if exit_code is None:
         exit_code = 0 if ok else 1
     return exit_code
+
+
+def _run_rows(job: Job, todo: list[Item], console: Console) -> int | None:
+    """Preflight, then the workers; an exit code when the run had to stop early, else None."""
+    captcha = "门户要求输入验证码，无法自动登录。请先运行 rpa login 登录，然后用 rpa retry 继续。"
+    try:
+        todo = _preflight(job, todo)
+    except CaptchaRequired:
+        job.stop_reason = captcha
+        return 2
+    except TransientError as exc:  # still busy after every retry: a row-level "not yet", not a usage error
+        job.stop_reason = (f"{scrub(exc.message, job.secrets)} 门户暂时故障，已停止；"
+                           f"请稍后运行 rpa retry {job.out} 继续。")
+        return 1
+    except RpaError as exc:  # unreachable, wrong account …
+        job.stop_reason = scrub(exc.message, job.secrets) or ""
+        return 2
+    except KeyboardInterrupt:
+        job.stop_reason = "已按 Ctrl-C 中断，尚未开始办理任何行。"
+        return 1
+    if not todo:
+        return None
+    _run_workers(job, todo, console)
+    if isinstance(job.fatal, CaptchaRequired):
+        job.stop_reason = captcha
+        return 2
+    if isinstance(job.fatal, RpaError):
+        job.stop_reason = job.fatal.message
+        return 2
+    if job.fatal is not None:
+        job.stop_reason = f"运行出错：{scrub(str(job.fatal), job.secrets)}"
+        return 2
+    return None
 
 
 def _raw_member(checked: Any) -> str | None:
