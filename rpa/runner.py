@@ -3,20 +3,24 @@
     load the batch ─ check DIR (same batch?) ─ open run.jsonl
       │  rows that never reach the browser: invalid / skipped / retained → logged at once
       ▼
-    preflight (one thread, one browser): sign in, reconcile in-doubt rows with the portal's
-      history, check every target path against the portal's tree
+    one browser for the run (rpa.shared_browser), started on first use
       ▼
-    workers (threads; each: its own Playwright, browser, context, one TransferForm page)
+    preflight (one thread): sign in, reconcile in-doubt rows with the portal's history, check
+      every target path against the portal's tree
+      ▼
+    workers (threads; each: its own Playwright driver connected to the browser, its own
+      context, one TransferForm page kept from row to row)
       take rows from a queue:  started → [look in history if maybe sent] → fill → screenshot
         preview: previewed                submit: filled → submitting → submitted | in_doubt …
       ▼
     results.xlsx, report.html, register.xlsx (also every OUTPUT_EVERY rows) ─ summary ─ exit code
 
-Why one browser per worker and not one context per worker in a single browser: Playwright's
-sync API binds every object to the thread (greenlet loop) that created it, so a browser cannot
-be shared between threads. Each worker thread therefore runs its own `sync_playwright()` and
-launches its own Chromium. Even at concurrency 1 the worker is a thread, so the runner can be
-called from a program (or a test) that has a sync Playwright of its own in the main thread.
+Why a driver per worker: Playwright's sync API binds every object to the thread (greenlet
+loop) that created it, so one Playwright cannot serve several threads. Each worker thread
+therefore runs its own `sync_playwright()`, and they all connect to the run's one browser (a
+browser per worker cost ~0.2 GB each). Even at concurrency 1 the worker is a thread, so the
+runner can be called from a program (or a test) that has a sync Playwright of its own in the
+main thread.
 
 Never twice: a `submitting` record is fsynced *before* 提交 is clicked. A row whose last state
 is `submitting` or `in_doubt` — after a lost answer, a crash, a kill — is looked up in the
@@ -289,11 +293,11 @@ def _as_rpa_error(exc: BaseException) -> BaseException:
     return TransientError(f"浏览器页面出错：{first}")
 
 
-# ─── a worker: one thread, one browser ──────────────────────────────────────────────────────
+# ─── a worker: one thread, one driver ───────────────────────────────────────────────────────
 
 
 class Worker(threading.Thread):
-    """Takes rows from the queue and drives one browser through them."""
+    """Takes rows from the queue and drives one page of the shared browser through them."""
 
     def __init__(self, job: Job, rows: queue.Queue, index: int) -> None:
         super().__init__(name=f"rpa-worker-{index}", daemon=True)
@@ -356,7 +360,7 @@ class Worker(threading.Thread):
 
         Playwright's sync objects can't be touched from another thread, so the only way to free
         a worker stuck in a call that never returns is to kill its driver process: the call
-        then raises in the worker, which records the row and starts a fresh browser. Needs
+        then raises in the worker, which records the row and connects afresh. Needs
         /proc (Linux); elsewhere Playwright's own timeouts are all there is.
         """
         started, pid = self.row_started, self.driver_pid

@@ -108,6 +108,7 @@ class TransferForm:
         self._row: TransferRow | None = None
         # Whether the last row left the page in a known state (filled, or submitted and accepted).
         self._settled = False
+        self._menu_works = True
 
     # --- locators ------------------------------------------------------------------------------
 
@@ -199,13 +200,14 @@ class TransferForm:
         when it answers with an error, `PortalTimeout` when the page doesn't come in time.
         """
         self._row = None
-        by_menu, self._settled = self._settled, False
+        by_menu, self._settled = self._settled and self._menu_works, False
         if by_menu:
             try:
                 self._open(self._navigate_by_menu)
                 return
             except PortalTimeout:
-                pass  # the menu didn't get there (a changed layout?): load the page instead
+                # The menu didn't get there (a changed layout?): load the page, now and from now on.
+                self._menu_works = False
         self._open(self._load_page)
 
     def _open(self, navigate: Callable[[], None]) -> None:

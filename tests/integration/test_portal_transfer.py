@@ -422,3 +422,32 @@ def test_a_row_read_back_reports_every_field_the_page_shows(form, members):
 
 def test_the_catalog_of_a_form_is_the_checked_default_one(form):
     assert form.catalog.path == load_catalog().path
+
+
+def test_rows_one_after_another_keep_the_page_and_each_gets_its_own_answer(form, portal, members):
+    """After a clean row the form is renewed through the menu (no page load), as the runner does
+    between rows; each submit reads its own answer, not the toast of the row before."""
+    loads: list[str] = []
+    form.page.on("request", lambda r: loads.append(r.url) if r.resource_type == "document" else None)
+    first = make_row(members[5], "就业（有团组织）", target_path=EMPLOYER)
+    previewed = make_row(members[6], "升学", target_path=HUBEI_SCHOOL)
+    second = make_row(members[7], "升学", province_flag=True, province="广东", target_full_name="中山大学团委")
+
+    form.open()
+    form.fill(first)
+    result_first = form.submit()
+    form.open()
+    form.fill(previewed)  # preview: filled, never submitted
+    form.open()
+    form.fill(second)
+    result_second = form.submit()
+
+    assert len(loads) <= 1, loads  # only the first open loaded the page (if it wasn't there yet)
+    by_id = {app["id"]: app for app in stored(portal)}
+    assert set(by_id) == {result_first.application_id, result_second.application_id}
+    assert by_id[result_first.application_id]["name"] == members[5]["name"]
+    assert by_id[result_first.application_id]["target_path"] == EMPLOYER
+    app = by_id[result_second.application_id]
+    assert (app["name"], app["province_flag"], app["province"], app["target_full_name"]) == (
+        members[7]["name"], True, "广东", "中山大学团委")
+    assert app["reason"] == "升学" and app["target_path"] is None
