@@ -49,12 +49,12 @@ def test_two_threads_sign_in_and_open_the_portal_in_one_shared_browser(settings)
     assert server.wait(15) == 0  # it stopped (with its browser) when told to
 
 
-def test_a_browser_that_cannot_start_is_a_chinese_config_error(settings, tmp_path):
+def test_a_browser_that_cannot_start_is_a_chinese_config_error(settings, tmp_path, playwright):
     fake = tmp_path / "chrome"
     fake.write_text("#!/bin/sh\nexit 3\n", encoding="utf-8")
     fake.chmod(0o755)
     shared = SharedBrowser(settings.model_copy(update={"browser_path": str(fake)}))
-    with sync_playwright() as pw, pytest.raises(ConfigError) as error:
-        shared.connect(pw)
+    with pytest.raises(ConfigError) as error:
+        shared.connect(playwright)  # the session's Playwright (one per thread)
     assert "无法启动浏览器" in error.value.message and str(Path(fake)) in error.value.message
     assert shared._process is None
