@@ -87,6 +87,7 @@ _WIDEN_JS = """
 # Marks the messages on show (an attribute only the tool reads), so that later ones can be told apart.
 _SEEN = "data-rpa-seen"
 _MARK_SEEN_JS = f"css => document.querySelectorAll(css).forEach(el => el.setAttribute('{_SEEN}', ''))"
+_HIDE_SEEN_CSS = f"[{_SEEN}] {{ visibility: hidden !important; }}"
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,8 @@ class TransferForm:
         if by_menu:
             try:
                 self._open(self._navigate_by_menu)
+                # The last row's messages ("申请迁移成功") may still show for a few seconds.
+                self._mark_messages_seen()
                 return
             except PortalTimeout:
                 # The menu didn't get there (a changed layout?): load the page, now and from now on.
@@ -433,7 +436,8 @@ class TransferForm:
         if extra:
             self.page.set_viewport_size({"width": size["width"], "height": min(size["height"] + extra, MAX_SHOT_HEIGHT)})
         try:
-            self.page.screenshot(path=str(path), full_page=True)
+            # Messages left from an earlier row would cover the form and speak for the wrong row.
+            self.page.screenshot(path=str(path), full_page=True, style=_HIDE_SEEN_CSS)
         finally:
             if extra:
                 self.page.set_viewport_size(size)
@@ -455,7 +459,7 @@ class TransferForm:
         self._settled = False
         label = f"第{self._row.row}行" if self._row is not None else "本行"
         # A message still showing from the row before must not pass for this row's answer.
-        self.page.evaluate(_MARK_SEEN_JS, catalog.data["widgets"]["message"]["css"])
+        self._mark_messages_seen()
         box = catalog.locator(self.page, "widgets.message_box").filter(has_text=catalog.text("messages.confirm"))
         form_error = catalog.locator(self.form, "widgets.form_error").filter(visible=True)
         try:
@@ -480,6 +484,9 @@ class TransferForm:
             # The click may have gone through; we can't tell whether the request left.
             raise AnswerLost(f"{label}：已点击“确定”，但没有看到提交请求，结果不明，请先在接转历史中核对。") from None
         return self._read_apply_answer(request, label)
+
+    def _mark_messages_seen(self) -> None:
+        self.page.evaluate(_MARK_SEEN_JS, self.catalog.data["widgets"]["message"]["css"])
 
     def _new_messages(self) -> Locator:
         """The portal's messages (el-message) that appeared since 提交 was clicked."""
