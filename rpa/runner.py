@@ -629,7 +629,7 @@ def _start_playwright() -> tuple[Any, Any, int | None]:
 
     from playwright.sync_api import sync_playwright
 
-    from rpa.shared_browser import driver_env, own_session
+    from rpa.shared_browser import node_options, own_session
 
     with _DRIVER_START:
         real_exec = asyncio.create_subprocess_exec
@@ -637,7 +637,7 @@ def _start_playwright() -> tuple[Any, Any, int | None]:
         async def exec_in_own_session(*args: Any, **kwargs: Any) -> Any:
             for key, value in own_session().items():  # (Windows: a new process group)
                 kwargs.setdefault(key, value)
-            kwargs["env"] = {**(kwargs.get("env") or os.environ), "NODE_OPTIONS": driver_env()["NODE_OPTIONS"]}
+            kwargs["env"] = {**(kwargs.get("env") or os.environ), "NODE_OPTIONS": node_options()}
             return await real_exec(*args, **kwargs)
 
         before = _driver_pids()

@@ -52,11 +52,14 @@ require(pkg).chromium.launchServer(JSON.parse(options)).then(server => {
 NODE_OPTIONS = "--max-old-space-size=256 --max-semi-space-size=2"
 
 
+def node_options() -> str:
+    """NODE_OPTIONS for a Playwright driver or server process (the user's own options kept)."""
+    return f"{NODE_OPTIONS} {os.environ.get('NODE_OPTIONS', '')}".strip()
+
+
 def driver_env() -> dict[str, str]:
-    """The environment for a Playwright driver or server process (the user's NODE_OPTIONS kept)."""
-    env = dict(os.environ)
-    env["NODE_OPTIONS"] = f"{NODE_OPTIONS} {env.get('NODE_OPTIONS', '')}".strip()
-    return env
+    """The environment for the browser server process."""
+    return {**os.environ, "NODE_OPTIONS": node_options()}
 
 
 def own_session() -> dict[str, Any]:
