@@ -58,3 +58,21 @@ def test_a_browser_that_cannot_start_is_a_chinese_config_error(settings, tmp_pat
         shared.connect(playwright)  # the session's Playwright (one per thread)
     assert "无法启动浏览器" in error.value.message and str(Path(fake)) in error.value.message
     assert shared._process is None
+
+
+def test_contexts_of_the_shared_browser_load_no_omnibox_popup(settings, playwright):
+    """Each context would preload Chromium's omnibox popups (WebUI pages, a renderer of ~40 MB).
+
+    The browser runs with Playwright's own disabled features *and* ours: Chromium reads only one
+    --disable-features, so the server folds the two lists into one."""
+    shared = SharedBrowser(settings)
+    try:
+        browser = shared.connect(playwright)
+        page = browser.new_context().new_page()
+        page.goto(settings.portal_url)
+        targets = browser.new_browser_cdp_session().send("Target.getTargets")["targetInfos"]
+        assert [t["url"] for t in targets if t["type"] == "page"] == [page.url]
+        assert not [t["url"] for t in targets if "omnibox" in t["url"]]
+        browser.close()
+    finally:
+        shared.close()
