@@ -30,12 +30,14 @@ portal's history before anything else is done with it; found means `submitted`.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import queue
 import re
 import signal
 import threading
 import time
+import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Callable
@@ -367,6 +369,7 @@ class Worker(threading.Thread):
         if started is None or pid is None or self.hung or time.monotonic() - started < budget_s:
             return
         self.hung = True
+        _quiet_killed_driver()
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
 
@@ -584,6 +587,26 @@ class Worker(threading.Thread):
             return f"{TRACES}/{path.name}"
         except Exception:  # noqa: BLE001 - a trace is best effort
             return None
+
+
+class _AsyncioLeftovers(logging.Filter):
+    """Drops asyncio's reports of the calls a killed driver left pending (Playwright's own)."""
+
+    MESSAGES = ("Task was destroyed but it is pending", "Future exception was never retrieved",
+                "Task exception was never retrieved")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.MESSAGES)
+
+
+def _quiet_killed_driver() -> None:
+    """Before the watchdog kills a driver: what asyncio and Python then say, in English and at
+    exit, about the calls it left pending is expected and no use to a secretary (the row is in
+    the log with a Chinese message)."""
+    logger = logging.getLogger("asyncio")
+    if not any(isinstance(f, _AsyncioLeftovers) for f in logger.filters):
+        logger.addFilter(_AsyncioLeftovers())
+        warnings.filterwarnings("ignore", message=r"coroutine .* was never awaited", category=RuntimeWarning)
 
 
 class _Restart(Exception):

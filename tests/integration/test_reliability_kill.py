@@ -6,8 +6,11 @@ one application per member and the log must end every row `submitted`.
 from __future__ import annotations
 
 import contextlib
+import os
 import random
+import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +21,7 @@ from batchmaker import (
     SECRET,
     applications_per_member,
     console_of,
+    descendants,
     kill_group,
     last_status,
     portal_env,
@@ -69,3 +73,37 @@ def test_submit_killed_three_times_then_run_again_submits_every_row_exactly_once
     assert dict(applications_per_member(portal)) == {r["身份证号"]: 1 for r in rows}
     assert "Traceback" not in (tmp_path / "console.log").read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in final.stdout + final.stderr
+
+
+@pytest.mark.slow
+def test_a_frozen_driver_is_restarted_by_the_watchdog_and_every_row_is_submitted_once(
+        tmp_path, portal, account, mock_server):
+    """The Playwright driver stops answering mid-batch (frozen with SIGSTOP: a call that never
+    returns, which no Playwright timeout ends). The watchdog kills it, the worker starts afresh,
+    the row is tried again, and the console stays free of English leftovers."""
+    plan = [ARMY, SECRET, SANXIA, MINISTRY]
+    rows = plan_rows(pick_members(portal.members(), len(plan)), plan)
+    batch = write_batch(tmp_path / "名单.xlsx", rows)
+    out = tmp_path / "out"
+    env = portal_env(mock_server.url, account, tmp_path, RPA_CONCURRENCY="1", RPA_TIMEOUT_MS="8000")
+    log = tmp_path / "console.log"
+    proc = spawn_rpa("submit", batch, "--out", "out", env=env, cwd=tmp_path, log=log)
+    try:
+        assert wait_for_records(out, "submitted", 1, proc), why(out)
+        drivers = [pid for pid in descendants(proc.pid)
+                   if b"run-driver" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(drivers) == 1, drivers  # the one worker's (the preflight's is gone)
+        os.kill(drivers[0], signal.SIGSTOP)
+        proc.wait(timeout=300)
+    finally:
+        if proc.poll() is None:
+            kill_group(proc)
+    console = log.read_text(encoding="utf-8", errors="replace")
+
+    assert proc.returncode == 0, f"{console}\n{why(out)}"
+    assert last_status(out) == {n: "submitted" for n in range(3, 3 + len(rows))}, why(out)
+    assert dict(applications_per_member(portal)) == {r["身份证号"]: 1 for r in rows}
+    frozen = [r for r in records(out) if "浏览器卡住" in str(r.get("error") or "")]
+    assert len(frozen) == 1, why(out)  # the row in flight, told in Chinese, then tried again
+    for leftover in ("Traceback", "Task was destroyed", "never retrieved", "never awaited"):
+        assert leftover not in console, console
