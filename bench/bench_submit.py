@@ -117,7 +117,11 @@ class PssPeak(PeakSampler):
                 self.peak = total
                 self.at_peak = {k: round(v / 2**20, 1) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])}
             for pid in tree_pids(self.root):
-                kind = self._cpu[pid][0] if pid in self._cpu else _kind(pid)
+                # Looked at every time: a process first seen as Debian's `chromium` shell wrapper,
+                # or as a zygote about to become a renderer, is something else a moment later.
+                kind = _kind(pid)
+                if kind == "?" and pid in self._cpu:  # gone: keep what it was
+                    kind = self._cpu[pid][0]
                 self._cpu[pid] = (kind, max(_cpu_seconds(pid), self._cpu.get(pid, ("", 0.0))[1]))
             time.sleep(self.interval)
 
