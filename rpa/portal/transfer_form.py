@@ -49,6 +49,10 @@ READ_BACK = (
 )
 # How far a screenshot may grow to show a long form (px).
 MAX_SHOT_HEIGHT = 5000
+# Rows filled on one page load before it is loaded again. Renewing the form through the menu
+# keeps the document, and its renderer grew ~0.2 MB a row (measured over 175 rows); a page load
+# every 50 rows kept it flat, for one page load per 50 rows.
+RELOAD_EVERY = 50
 # Height a scroll container (el-main) would need to show all of its content, in px.
 _EXTRA_HEIGHT_JS = """
 () => {
@@ -110,6 +114,8 @@ class TransferForm:
         # Whether the last row left the page in a known state (filled, or submitted and accepted).
         self._settled = False
         self._menu_works = True
+        self.reload_every = RELOAD_EVERY
+        self._renewals = 0  # forms renewed by the menu since the page was last loaded
 
     # --- locators ------------------------------------------------------------------------------
 
@@ -195,15 +201,16 @@ class TransferForm:
         After a row that went through cleanly the page is kept and the form renewed through
         the left menu (首页, then 办理转出), as a person would: the portal builds a fresh form
         without loading the whole page again. After anything else (first row, an error, a
-        page in an unknown state) the page is loaded anew.
+        page in an unknown state), and every `reload_every` rows, the page is loaded anew.
 
         Raises `SessionExpired` when the portal shows the sign-in page instead, `PortalBusy`
         when it answers with an error, `PortalTimeout` when the page doesn't come in time.
         """
         self._row = None
-        by_menu, self._settled = self._settled and self._menu_works, False
+        by_menu, self._settled = self._settled and self._menu_works and self._renewals < self.reload_every - 1, False
         if by_menu:
             try:
+                self._renewals += 1
                 self._open(self._navigate_by_menu)
                 # The last row's messages ("申请迁移成功") may still show for a few seconds.
                 self._mark_messages_seen()
@@ -211,6 +218,7 @@ class TransferForm:
             except PortalTimeout:
                 # The menu didn't get there (a changed layout?): load the page, now and from now on.
                 self._menu_works = False
+        self._renewals = 0
         self._open(self._load_page)
 
     def _open(self, navigate: Callable[[], None]) -> None:

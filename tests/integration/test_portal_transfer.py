@@ -424,6 +424,22 @@ def test_the_catalog_of_a_form_is_the_checked_default_one(form):
     assert form.catalog.path == load_catalog().path
 
 
+def test_the_page_is_loaded_afresh_after_reload_every_rows(form, members):
+    """The menu renews the form, but every `reload_every` rows the page is loaded again (a
+    document kept for hundreds of rows grows in memory)."""
+    loads: list[str] = []
+    form.page.on("request", lambda r: loads.append(r.url) if r.resource_type == "document" else None)
+    form.reload_every = 2
+    shown = []
+    for member in members[8:13]:
+        form.open()
+        form.fill(make_row(member, "参军入伍"))  # preview: filled, never submitted
+        shown.append(form.read()["name"])
+
+    assert len(loads) == 3, loads  # rows 1, 3 and 5 began with a page load; 2 and 4 by the menu
+    assert shown == [m["name"] for m in members[8:13]]
+
+
 def test_rows_one_after_another_keep_the_page_and_each_gets_its_own_answer(form, portal, members):
     """After a clean row the form is renewed through the menu (no page load), as the runner does
     between rows; each submit reads its own answer, not the toast of the row before."""
