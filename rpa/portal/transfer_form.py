@@ -207,7 +207,8 @@ class TransferForm:
         when it answers with an error, `PortalTimeout` when the page doesn't come in time.
         """
         self._row = None
-        by_menu, self._settled = self._settled and self._menu_works and self._renewals < self.reload_every - 1, False
+        reload_due = self._renewals + 1 >= self.reload_every  # this page has had its rows
+        by_menu, self._settled = self._settled and self._menu_works and not reload_due, False
         if by_menu:
             try:
                 self._renewals += 1
