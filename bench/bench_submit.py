@@ -77,20 +77,6 @@ def _kind(pid: int) -> str:
     return exe
 
 
-def tree_pss(root: int, breakdown: dict[str, int] | None = None) -> int:
-    """Proportional set size of `root` and its descendants: shared pages (Chromium's code,
-    shared between its processes) counted once over the tree, not once per process as in a sum
-    of RSS. `breakdown`, when given, receives the PSS by kind of process."""
-    total = 0
-    for pid in tree_pids(root):
-        pss = _pss_bytes(pid)
-        total += pss
-        if breakdown is not None:
-            kind = _kind(pid)
-            breakdown[kind] = breakdown.get(kind, 0) + pss
-    return total
-
-
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far (0 when it is gone)."""
     try:
@@ -101,10 +87,12 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class PssPeak(PeakSampler):
-    """PeakSampler over tree_pss instead of the sum of RSS; `.at_peak`: MB by kind of process.
+    """PeakSampler over the tree's PSS instead of the sum of RSS; `.at_peak`: MB by kind of process.
 
-    Also adds up the CPU time of every process of the tree (`.cpu_by_kind`, seconds), as last
-    seen by a sample: where a 2-core machine's time goes when the rows are CPU-bound."""
+    PSS (proportional set size) counts pages shared between processes (Chromium's code) once
+    over the tree, not once per process as a sum of RSS does. Also adds up the CPU time of
+    every process of the tree (`.cpu_by_kind`, seconds), as last seen by a sample: where a
+    2-core machine's time goes when the rows are CPU-bound. One walk of the tree per sample."""
 
     at_peak: dict[str, float] = {}
 
@@ -112,17 +100,20 @@ class PssPeak(PeakSampler):
         self._cpu: dict[int, tuple[str, float]] = {}
         while not self._stop.is_set():
             parts: dict[str, int] = {}
-            total = tree_pss(self.root, parts)
-            if total > self.peak:
-                self.peak = total
-                self.at_peak = {k: round(v / 2**20, 1) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])}
+            total = 0
             for pid in tree_pids(self.root):
                 # Looked at every time: a process first seen as Debian's `chromium` shell wrapper,
                 # or as a zygote about to become a renderer, is something else a moment later.
                 kind = _kind(pid)
+                pss = _pss_bytes(pid)
+                total += pss
+                parts[kind] = parts.get(kind, 0) + pss
                 if kind == "?" and pid in self._cpu:  # gone: keep what it was
                     kind = self._cpu[pid][0]
                 self._cpu[pid] = (kind, max(_cpu_seconds(pid), self._cpu.get(pid, ("", 0.0))[1]))
+            if total > self.peak:
+                self.peak = total
+                self.at_peak = {k: round(v / 2**20, 1) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])}
             time.sleep(self.interval)
 
     @property
