@@ -97,6 +97,14 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def cmdline(pid: int) -> bytes:
+    """The command line of a process (NUL-separated), or b"" when it has gone meanwhile."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def alive(pids: set[int]) -> set[int]:
     """The ones of `pids` still running (zombies count as gone)."""
     left = set()
