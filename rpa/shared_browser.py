@@ -111,7 +111,7 @@ class SharedBrowser:
     def _start(self) -> None:
         from playwright._impl._driver import compute_driver_executable
 
-        choice = choose_browser(self.settings)
+        choice = choose_browser(self.settings)  # a headless shell for a headless run, if there is one
         options = {"headless": self.settings.headless, "args": LAUNCH_ARGS}
         if choice.executable_path:
             options["executablePath"] = choice.executable_path
