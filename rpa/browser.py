@@ -46,8 +46,8 @@ SYSTEM_BROWSERS = [
     "msedge",
 ]
 # Chromium's headless shell: the same engine without the browser's own UI, made for headless
-# runs (Playwright launches its own one for them). A concurrency-2 run of 40 rows took 10 % less
-# CPU, 15 % less memory and went 11 % faster than with the full `chromium` in headless mode.
+# runs (Playwright launches its own one for them). Here, a concurrency-2 run of 40 rows took 10 %
+# less CPU and 15 % less memory, and went 11 % faster, than with the full `chromium` headless.
 HEADLESS_SHELLS = ["chromium-headless-shell", "chrome-headless-shell"]
 WELL_KNOWN_PATHS = [
     r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe",
@@ -81,7 +81,8 @@ def headless_shell_path() -> str | None:
         found = shutil.which(name)
         if found:
             return found
-    return _playwright_build("chromium_headless_shell-*/chrome-headless-shell-*/chrome-headless-shell*", "chrome-headless-shell")
+    pattern = "chromium_headless_shell-*/chrome-headless-shell-*/chrome-headless-shell*"
+    return _playwright_build(pattern, "chrome-headless-shell")
 
 
 def _playwright_build(pattern: str, stem: str) -> str | None:

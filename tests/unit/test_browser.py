@@ -41,7 +41,8 @@ def test_a_headless_run_takes_the_headless_shell_on_path_and_a_headed_one_the_br
 def test_playwrights_own_headless_shell_is_taken_for_a_headless_run(no_browsers, tmp_path):
     own = tmp_path / "ms-playwright"
     chrome = _executable(own / "chromium-1255" / "chrome-linux64" / "chrome")
-    shell = _executable(own / "chromium_headless_shell-1255" / "chrome-headless-shell-linux64" / "chrome-headless-shell")
+    shell_dir = own / "chromium_headless_shell-1255" / "chrome-headless-shell-linux64"
+    shell = _executable(shell_dir / "chrome-headless-shell")
 
     assert find_browser(headless=True).executable_path == str(shell)
     assert find_browser(headless=False).executable_path == str(chrome)
