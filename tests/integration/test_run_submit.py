@@ -154,6 +154,28 @@ def test_submit_again_into_the_same_folder_resumes_and_skips_rows_already_submit
     assert "2 行已完成，跳过" in buf.getvalue()
 
 
+def test_a_worker_moves_to_a_new_page_every_page_rows_and_every_row_is_submitted_once(
+    tmp_path, portal, settings, monkeypatch
+):
+    """A page is closed after PAGE_ROWS rows (Playwright's driver keeps every request a page
+    made); the rows after it go on in a new page, each member submitted exactly once."""
+    import rpa.runner
+
+    monkeypatch.setattr(rpa.runner, "PAGE_ROWS", 2)
+    batch, rows = batch_for(tmp_path, portal, [ARMY, SANXIA, GRID, ARMY, SANXIA])
+    out = tmp_path / "submit"
+
+    code = run_batch("submit", batch, out, settings.model_copy(update={"concurrency": 1}), console=console()[0])
+
+    assert code == 0, why(out)
+    assert set(last_status(out).values()) == {"submitted"} and len(last_status(out)) == 5
+    apps = by_id(portal)
+    assert sorted(apps) == sorted(r["身份证号"] for r in rows)
+    assert all(len(found) == 1 for found in apps.values())
+    # Rows 1–2 on the first page, 3–4 on a second, 5 on a third: each new page loads 办理转出.
+    assert portal.page_loads().get("/zhtj/center/transfer/out") == 3, portal.page_loads()
+
+
 def test_a_batch_changed_since_the_run_began_is_refused(tmp_path, portal, settings):
     batch, rows = batch_for(tmp_path, portal, [ARMY])
     out = tmp_path / "preview"
