@@ -111,7 +111,7 @@ TRACE_SNAPSHOTS = False
 # Rows a worker drives through one page before it closes it and opens a new one. Playwright's
 # driver keeps what it learns of every request a page makes until the page closes: it grew
 # ~0.2–0.3 MB a row (8 KB a request, measured over 16,000 requests) and stayed flat with a new
-# page every 4,000 requests. A batch of thousands of rows would otherwise grow each driver by GBs.
+# page every 4,000 requests. Over a batch of 5,000 rows a driver would otherwise grow by > 1 GB.
 PAGE_ROWS = 200
 SCREENSHOTS = "screenshots"
 TRACES = "traces"
