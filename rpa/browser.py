@@ -77,12 +77,20 @@ def playwright_chromium_path() -> str | None:
 
 def headless_shell_path() -> str | None:
     """A Chromium headless shell: on PATH (Debian's `chromium-headless-shell`), or Playwright's."""
-    for name in HEADLESS_SHELLS:
+    found = _on_path(HEADLESS_SHELLS)
+    if found:
+        return found
+    pattern = "chromium_headless_shell-*/chrome-headless-shell-*/chrome-headless-shell*"
+    return _playwright_build(pattern, "chrome-headless-shell")
+
+
+def _on_path(names: list[str]) -> str | None:
+    """The first of `names` found on PATH, as a full path."""
+    for name in names:
         found = shutil.which(name)
         if found:
             return found
-    pattern = "chromium_headless_shell-*/chrome-headless-shell-*/chrome-headless-shell*"
-    return _playwright_build(pattern, "chrome-headless-shell")
+    return None
 
 
 def _playwright_build(pattern: str, stem: str) -> str | None:
@@ -117,10 +125,9 @@ def find_browser(
     shell = headless_shell_path() if headless else None
     if shell:
         return BrowserChoice(executable_path=shell, source="headless shell")
-    for name in SYSTEM_BROWSERS:
-        found = shutil.which(name)
-        if found:
-            return BrowserChoice(executable_path=found, source="PATH")
+    found = _on_path(SYSTEM_BROWSERS)
+    if found:
+        return BrowserChoice(executable_path=found, source="PATH")
     for path in WELL_KNOWN_PATHS:
         if Path(path).is_file():
             return BrowserChoice(executable_path=path, source="system")
@@ -173,7 +180,8 @@ def _apt_install(*packages: str, update: bool = True) -> bool:
 
 def ensure() -> int:
     """Make sure a browser and CJK fonts exist; install what is missing (idempotent)."""
-    choice = find_browser(os.environ.get("RPA_BROWSER_PATH"), os.environ.get("RPA_BROWSER_CHANNEL"))
+    configured = os.environ.get("RPA_BROWSER_PATH"), os.environ.get("RPA_BROWSER_CHANNEL")
+    choice = find_browser(*configured)
     if choice is None:
         print("setup: no browser found, trying `playwright install chromium`", flush=True)
         try:
@@ -193,7 +201,7 @@ def ensure() -> int:
     if not has_cjk_fonts() and not _apt_install("fonts-noto-cjk"):
         print("setup: warning: no Chinese font found; screenshots may show boxes", file=sys.stderr)
     print(f"setup: browser {choice.describe()} ({choice.source})")
-    headless = find_browser(os.environ.get("RPA_BROWSER_PATH"), os.environ.get("RPA_BROWSER_CHANNEL"), headless=True)
+    headless = find_browser(*configured, headless=True)
     if headless is not None and headless != choice:
         print(f"setup: headless runs use {headless.describe()} ({headless.source})")
     return 0
