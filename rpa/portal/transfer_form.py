@@ -1,7 +1,7 @@
 """Page object for 办理转出 (`/zhtj/center/transfer/out`): choose the member, fill, check, submit.
 
     form = TransferForm(page, catalog)
-    form.open()                 # also the reset between two rows
+    form.open()                 # also the reset between two rows (see `open`)
     form.fill(row)              # every field, then read back and compared with the row
     form.screenshot(path)       # the whole filled form, the chosen org path visible
     result = form.submit()      # SubmitResult, or the error the portal's answer means
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from playwright.sync_api import Error as PlaywrightError
@@ -49,9 +49,9 @@ READ_BACK = (
 )
 # How far a screenshot may grow to show a long form (px).
 MAX_SHOT_HEIGHT = 5000
-# Rows filled on one page load before it is loaded again. Renewing the form through the menu
-# keeps the document, and its renderer grew ~0.2 MB a row (measured over 175 rows); a page load
-# every 50 rows kept it flat, for one page load per 50 rows.
+# Rows filled on one page load before it is loaded again. Renewing the form in place keeps the
+# document, and its renderer grew ~0.2 MB a row (measured over 175 rows); a page load every 50
+# rows kept it flat, for one page load per 50 rows.
 RELOAD_EVERY = 50
 # Height a scroll container (el-main) would need to show all of its content, in px.
 _EXTRA_HEIGHT_JS = """
@@ -67,9 +67,10 @@ _EXTRA_HEIGHT_JS = """
 """
 
 
-# Widen (True) the cascader to show its whole text, or put its width back (False).
+# Widen (True) the cascader to show its whole text, or put its width back (False); for each
+# cascader matched (evaluate_all), whether it changed.
 _WIDEN_JS = """
-(root, widen) => {
+(roots, widen) => roots.map(root => {
   const input = root.querySelector('input');
   if (!input) return false;
   const chain = [];
@@ -85,13 +86,18 @@ _WIDEN_JS = """
     el.style.width = (el.getBoundingClientRect().width + missing + 8) + 'px';
   });
   return true;
-}
+})
 """
 
-# Marks the messages on show (an attribute only the tool reads), so that later ones can be told apart.
+# Marks the messages on show (an attribute only the tool reads), so that later ones can be told
+# apart, and hides them: a toast left from the row before would cover the card 选择转出人 at the
+# top of the page (a click there waits until it fades, ~3 s) and speak for the wrong row in a
+# screenshot. Hidden is not gone: the app still removes it when its time is up.
 _SEEN = "data-rpa-seen"
-_MARK_SEEN_JS = f"css => document.querySelectorAll(css).forEach(el => el.setAttribute('{_SEEN}', ''))"
-_HIDE_SEEN_CSS = f"[{_SEEN}] {{ visibility: hidden !important; }}"
+_MARK_SEEN_JS = f"""css => document.querySelectorAll(css).forEach(el => {{
+  el.setAttribute('{_SEEN}', '');
+  el.style.visibility = 'hidden';
+}})"""
 
 
 @dataclass(frozen=True)
@@ -113,9 +119,12 @@ class TransferForm:
         self._row: TransferRow | None = None
         # Whether the last row left the page in a known state (filled, or submitted and accepted).
         self._settled = False
-        self._menu_works = True
         self.reload_every = RELOAD_EVERY
-        self._renewals = 0  # forms renewed by the menu since the page was last loaded
+        self._renewals = 0  # forms renewed in place since the page was last loaded
+        # What the card 选择转出人 shows while the page is kept: the branch with its members as the
+        # portal listed them, and the member whose form is below (None: not known, load the page).
+        self._card: tuple[str, list[dict[str, Any]]] | None = None
+        self._member_shown: tuple[str, str] | None = None
 
     # --- locators ------------------------------------------------------------------------------
 
@@ -196,40 +205,37 @@ class TransferForm:
     # --- open ----------------------------------------------------------------------------------
 
     def open(self) -> None:
-        """Go to 办理转出 with a fresh, empty form (this is also the reset between two rows).
+        """Be on 办理转出, ready for the next row (this is also the reset between two rows).
 
-        After a row that went through cleanly the page is kept and the form renewed through
-        the left menu (首页, then 办理转出), as a person would: the portal builds a fresh form
-        without loading the whole page again. After anything else (first row, an error, a
-        page in an unknown state), and every `reload_every` rows, the page is loaded anew.
+        After a row that went through cleanly the page is kept, as a person would keep it:
+        `fill` chooses the next member in the card 选择转出人, and the portal answers a new
+        member with a fresh, empty form. After anything else (first row, an error, a page in
+        an unknown state), and every `reload_every` rows, the page is loaded anew.
 
         Raises `SessionExpired` when the portal shows the sign-in page instead, `PortalBusy`
         when it answers with an error, `PortalTimeout` when the page doesn't come in time.
         """
         self._row = None
         reload_due = self._renewals + 1 >= self.reload_every  # this page has had its rows
-        by_menu, self._settled = self._settled and self._menu_works and not reload_due, False
-        if by_menu:
-            try:
-                self._renewals += 1
-                self._open(self._navigate_by_menu)
-                # The last row's messages ("申请迁移成功") may still show for a few seconds.
-                self._mark_messages_seen()
-                return
-            except PortalTimeout:
-                # The menu didn't get there (a changed layout?): load the page, now and from now on.
-                self._menu_works = False
-        self._renewals = 0
-        self._open(self._load_page)
+        keep, self._settled = self._settled and not reload_due and self._member_shown is not None, False
+        if keep:
+            self._renewals += 1
+            # The last row's messages ("申请迁移成功") may still show for a few seconds.
+            self._mark_messages_seen()
+            return
+        self._load()
 
-    def _open(self, navigate: Callable[[], None]) -> None:
+    def _load(self) -> None:
+        """Load 办理转出 afresh: the card and the form are empty."""
+        self._renewals = 0
+        self._card = self._member_shown = None
         branches_url = self.catalog.api_path("branches")
         error = self.catalog.locator(self.page, "widgets.message_error")
         try:
             # The page asks the portal for the account's branches as it opens: that answer is
             # the sign that the page is usable (or the reason it isn't).
             with self.page.expect_response(lambda r: url_path(r.url) == branches_url, timeout=self.timeout) as info:
-                navigate()
+                self._goto()
                 self.branch_select.or_(self.signin_form).or_(error).first.wait_for(timeout=self.timeout)
                 if self.signin_form.is_visible():
                     raise SessionExpired("门户登录已超时（打开“办理转出”时跳转到了登录页）。")
@@ -242,18 +248,9 @@ class TransferForm:
         except PlaywrightError as exc:
             raise PortalTimeout(f"打开“办理转出”页面失败：{_first_line(exc)}") from None
 
-    def _load_page(self) -> None:
+    def _goto(self) -> None:
         path = self.catalog.text("transfer.path")
         self.page.goto(urljoin(self.page.url, path) if self.page.url.startswith("http") else path)
-
-    def _navigate_by_menu(self) -> None:
-        """首页, then 办理转出 (opening its submenu when folded): the portal renews the form."""
-        self._loc("menu.home").click()
-        self.branch_select.wait_for(state="detached", timeout=self.timeout)
-        item = self._loc("menu.transfer_out")
-        if not item.is_visible():
-            self._loc("menu.transfer_group").click()
-        item.click()
 
     # --- fill ----------------------------------------------------------------------------------
 
@@ -271,7 +268,6 @@ class TransferForm:
         try:
             self._choose_member(row)
             step, field = "填写表单", "phone"
-            self.phone_input.wait_for(timeout=self.timeout)
             self.phone_input.fill(row.phone)
             self.contact_input.fill(row.contact)
             step, field = "选择“转入组织是否属于北京/广东/福建”", "province_flag"
@@ -378,17 +374,16 @@ class TransferForm:
             )
 
     def _choose_member(self, row: TransferRow) -> None:
-        members_url = self.catalog.api_path("members")
-        with self.page.expect_response(lambda r: url_path(r.url) == members_url) as info:
-            offered = self._select(self.branch_select).choose(row.branch)
-            if offered is not None:
-                raise MemberNotFound(
-                    f"第{row.row}行：本账号管理的组织中没有团支部“{row.branch}”。现有：{'、'.join(offered)}。"
-                    "请核对名单中的转出团支部全称。",
-                    branch=row.branch,
-                    available=offered,
-                )
-        members = portal_results(info.value, self.catalog, "members") or []
+        """Choose the branch (unless the card shows it already), then the member."""
+        key = (row.id_number.upper(), row.name)
+        if key == self._member_shown:
+            # Choosing the member on show again wouldn't renew the form: start from a new page.
+            self._load()
+        self._member_shown = None
+        if self._card is not None and self._card[0] == row.branch:
+            members = self._card[1]  # (choosing it again would change nothing: no new list)
+        else:
+            members = self._choose_branch(row)
         shown = [self.catalog.member_option(str(m.get("name", "")), _mask(m.get("idNumber", ""))) for m in members]
         found = [
             i for i, m in enumerate(members)
@@ -403,6 +398,24 @@ class TransferForm:
             )
         option = shown[found[0]]
         self._select(self.member_select).choose_nth_of(option, shown[: found[0]].count(option))
+        self._member_shown = key
+
+    def _choose_branch(self, row: TransferRow) -> list[dict[str, Any]]:
+        """Choose the row's branch; its members, as the portal listed them to the page."""
+        self._card = None
+        members_url = self.catalog.api_path("members")
+        with self.page.expect_response(lambda r: url_path(r.url) == members_url) as info:
+            offered = self._select(self.branch_select).choose(row.branch)
+            if offered is not None:
+                raise MemberNotFound(
+                    f"第{row.row}行：本账号管理的组织中没有团支部“{row.branch}”。现有：{'、'.join(offered)}。"
+                    "请核对名单中的转出团支部全称。",
+                    branch=row.branch,
+                    available=offered,
+                )
+        members = portal_results(info.value, self.catalog, "members") or []
+        self._card = (row.branch, members)
+        return members
 
     def _raise_if_catalog_stale(self, field: str | None) -> None:
         """A wait ran out because the page has no such item: the portal's wording changed."""
@@ -441,17 +454,17 @@ class TransferForm:
         size = self.page.viewport_size or {"width": 1280, "height": 900}
         extra = int(self.page.evaluate(_EXTRA_HEIGHT_JS) or 0)
         cascader = self.org_cascader
-        widened = cascader.count() > 0 and bool(cascader.evaluate(_WIDEN_JS, True))
+        widened = any(cascader.evaluate_all(_WIDEN_JS, True))  # (no cascader: nothing to widen)
         if extra:
             self.page.set_viewport_size({"width": size["width"], "height": min(size["height"] + extra, MAX_SHOT_HEIGHT)})
         try:
-            # Messages left from an earlier row would cover the form and speak for the wrong row.
-            self.page.screenshot(path=str(path), full_page=True, style=_HIDE_SEEN_CSS)
+            # (Messages left from an earlier row are hidden already: see _MARK_SEEN_JS.)
+            self.page.screenshot(path=str(path), full_page=True)
         finally:
             if extra:
                 self.page.set_viewport_size(size)
             if widened:
-                cascader.evaluate(_WIDEN_JS, False)
+                cascader.evaluate_all(_WIDEN_JS, False)
 
     # --- submit --------------------------------------------------------------------------------
 

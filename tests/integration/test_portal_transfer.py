@@ -441,8 +441,9 @@ def test_the_page_is_loaded_afresh_after_reload_every_rows(form, members):
 
 
 def test_rows_one_after_another_keep_the_page_and_each_gets_its_own_answer(form, portal, members):
-    """After a clean row the form is renewed through the menu (no page load), as the runner does
-    between rows; each submit reads its own answer, not the toast of the row before."""
+    """After a clean row the page is kept and the next member chosen in the card (no page
+    load), as the runner does between rows; each submit reads its own answer, not the toast of
+    the row before."""
     loads: list[str] = []
     form.page.on("request", lambda r: loads.append(r.url) if r.resource_type == "document" else None)
     first = make_row(members[5], "就业（有团组织）", target_path=EMPLOYER)
@@ -467,3 +468,46 @@ def test_rows_one_after_another_keep_the_page_and_each_gets_its_own_answer(form,
     assert (app["name"], app["province_flag"], app["province"], app["target_full_name"]) == (
         members[7]["name"], True, "广东", "中山大学团委")
     assert app["reason"] == "升学" and app["target_path"] is None
+
+
+def test_the_next_member_of_the_same_branch_is_chosen_from_the_list_the_card_already_holds(
+        form, portal, members):
+    """Two members of one branch one after the other: one page load, one member list asked of
+    the portal, a fresh form for the second (nothing left from the first), both stored as filled."""
+    branch = members[20]["branch"]
+    first, second = [m for m in members if m["branch"] == branch][:2]
+    asked: list[str] = []
+    form.page.on("request", lambda r: asked.append(r.url.split("?")[0].rsplit("/", 2)[-1]
+                                                   if r.resource_type != "document" else "(page)"))
+    form._settled = False  # start from a page load, whatever the test before left
+
+    form.open()
+    form.fill(make_row(first, "升学", target_path=HUBEI_SCHOOL, study_type="普通高中"))
+    result_first = form.submit()
+    form.open()
+    form.fill(make_row(second, "参军入伍"))  # no target path: the first row's must be gone
+    result_second = form.submit()
+
+    assert asked.count("(page)") == 1 and asked.count("members") == 1, asked
+    by_id = {app["id"]: app for app in stored(portal)}
+    app_first, app_second = by_id[result_first.application_id], by_id[result_second.application_id]
+    assert (app_first["name"], app_first["target_path"]) == (first["name"], HUBEI_SCHOOL)
+    assert (app_second["name"], app_second["reason"]) == (second["name"], "转往特殊单位团组织")
+    assert app_second["target_path"] is None and app_second["study_type"] is None
+
+
+def test_the_same_member_twice_in_a_row_gets_a_page_load_not_the_form_of_before(form, members):
+    """Choosing the member on show again would leave the form as it was: the page is loaded."""
+    loads: list[str] = []
+    form.page.on("request", lambda r: loads.append(r.url) if r.resource_type == "document" else None)
+    member = members[21]
+    form.open()
+    form.fill(make_row(member, "升学", target_path=HUBEI_SCHOOL))
+    loads.clear()
+
+    form.open()
+    form.fill(make_row(member, "参军入伍"))
+
+    assert len(loads) == 1, loads
+    shown = form.read()
+    assert shown["name"] == member["name"] and "target" not in shown
