@@ -68,7 +68,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "widgets": {
         "form_item": LOC, "form_item_label": LOC, "form_item_content": LOC, "input": LOC, "select": LOC,
         "select_dropdown": LOC, "select_option": LOC, "select_empty": LOC, "cascader": LOC,
-        "message": LOC, "message_error": LOC, "message_box": LOC, "confirm": LOC, "form_error": LOC, "loading": LOC,
+        "message": LOC, "message_error": LOC, "message_box": LOC, "modal": LOC, "confirm": LOC, "form_error": LOC, "loading": LOC,
     },
     "messages": {
         "submitted": STR, "duplicate": STR, "expired": STR, "busy": STR, "confirm": STR,

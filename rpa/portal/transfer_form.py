@@ -222,7 +222,13 @@ class TransferForm:
             self._renewals += 1
             # The last row's messages ("申请迁移成功") may still show for a few seconds.
             self._mark_messages_seen()
-            return
+            # The confirmation's overlay outlives its box by ~200 ms. The card's first click
+            # would retry until it is gone, and each try costs more than this one wait.
+            try:
+                self._loc("widgets.modal").first.wait_for(state="hidden", timeout=self.timeout)
+                return
+            except WAIT_ERRORS:
+                pass  # something still covers the page: load it again
         self._load()
 
     def _load(self) -> None:
