@@ -49,9 +49,9 @@ READ_BACK = (
 )
 # How far a screenshot may grow to show a long form (px).
 MAX_SHOT_HEIGHT = 5000
-# Rows filled on one page load before it is loaded again. Renewing the form in place keeps the
-# document, and its renderer grew ~0.2 MB a row (measured over 175 rows); a page load every 50
-# rows kept it flat, for one page load per 50 rows.
+# Rows filled on one page load before it is loaded again. A page kept between rows keeps its
+# document, and the renderer grew ~0.2 MB a row (measured over 175 rows, when the form was
+# renewed through the menu); a page load every 50 rows kept it flat.
 RELOAD_EVERY = 50
 # Height a scroll container (el-main) would need to show all of its content, in px.
 _EXTRA_HEIGHT_JS = """
