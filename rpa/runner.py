@@ -5,12 +5,12 @@
       ▼
     one browser for the run (rpa.shared_browser), started on first use
       ▼
-    preflight (one thread): sign in, reconcile in-doubt rows with the portal's history, check
-      every target path against the portal's tree
-      ▼
+    preflight (one thread): sign in; then row by row reconcile an in-doubt row with the
+      portal's history, check the target path against the portal's tree, pass the row on
+      ▼  (the workers start once it has signed in, and take rows as they are passed on)
     workers (threads; each: its own Playwright driver connected to the browser, its own
       context, one TransferForm page kept from row to row)
-      take rows from a queue:  started → [look in history if maybe sent] → fill → screenshot
+      take rows from the feed:  started → [look in history if maybe sent] → fill → screenshot
         preview: previewed                submit: filled → submitting → submitted | in_doubt …
       ▼
     results.xlsx, report.html, register.xlsx (also every OUTPUT_EVERY rows) ─ summary ─ exit code
@@ -113,6 +113,8 @@ TRACE_SNAPSHOTS = False
 # ~0.2–0.3 MB a row (8 KB a request, measured over 16,000 requests) and stayed flat with a new
 # page every 4,000 requests. Over a batch of 5,000 rows a driver would otherwise grow by > 1 GB.
 PAGE_ROWS = 200
+# How often a worker waiting on an empty feed looks whether the preflight has finished.
+FEED_POLL_S = 0.1
 SCREENSHOTS = "screenshots"
 TRACES = "traces"
 MODES = ("preview", "submit")
@@ -300,16 +302,52 @@ def _as_rpa_error(exc: BaseException) -> BaseException:
     return TransientError(f"浏览器页面出错：{first}")
 
 
+# ─── the rows on their way to the workers ───────────────────────────────────────────────────
+
+
+class RowFeed:
+    """The queue between the preflight and the workers.
+
+    The preflight puts each row in as soon as it has passed, and closes the feed after the last
+    one; a worker whose browser hung puts its row back. Workers wait on an empty feed until it
+    is closed, so they can start while the preflight is still checking.
+    """
+
+    def __init__(self) -> None:
+        self._rows: queue.Queue = queue.Queue()
+        self._closed = threading.Event()
+
+    def put(self, item: Item) -> None:
+        self._rows.put(item)
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def more(self) -> bool:
+        """Whether a row may still come."""
+        return not (self._closed.is_set() and self._rows.empty())
+
+    def get(self, stop: threading.Event) -> Item | None:
+        """The next row, waiting while one may still come; None when none will, or on `stop`."""
+        while not stop.is_set():
+            try:
+                return self._rows.get(timeout=FEED_POLL_S)
+            except queue.Empty:
+                if not self.more():
+                    return None
+        return None
+
+
 # ─── a worker: one thread, one driver ───────────────────────────────────────────────────────
 
 
 class Worker(threading.Thread):
     """Takes rows from the queue and drives one page of the shared browser through them."""
 
-    def __init__(self, job: Job, rows: queue.Queue, index: int) -> None:
+    def __init__(self, job: Job, feed: RowFeed, index: int) -> None:
         super().__init__(name=f"rpa-worker-{index}", daemon=True)
         self.job = job
-        self.rows = rows
+        self.feed = feed
         self.index = index
         self.session: Any = None
         self.browser: Any = None
@@ -333,7 +371,7 @@ class Worker(threading.Thread):
 
         try:
             self.catalog = load_catalog(self.job.settings.selectors_dir)
-            while not self.job.stop.is_set() and not self.rows.empty():
+            while not self.job.stop.is_set() and self.feed.more():
                 # A fresh Playwright per round: the watchdog ends a round by killing its driver.
                 manager, self.pw, self.driver_pid = _start_playwright()
                 try:
@@ -350,10 +388,9 @@ class Worker(threading.Thread):
             self.job.fail_fatally(exc)
 
     def _loop(self) -> None:
-        while not self.job.stop.is_set():
-            try:
-                item = self.rows.get_nowait()
-            except queue.Empty:
+        while True:
+            item = self.feed.get(self.job.stop)
+            if item is None:
                 return
             self.row_started = time.monotonic()
             try:
@@ -457,7 +494,7 @@ class Worker(threading.Thread):
                     # Once more, in a fresh browser (a maybe-sent row is looked up first, as ever).
                     job.record(row, Status.in_doubt if item.maybe_sent else Status.started,
                                member=member, error=error)
-                    self.rows.put(item)
+                    self.feed.put(item)
                     return
             shot = self._evidence_screenshot(row)
             trace = self._stop_trace(row, keep=True)
@@ -754,76 +791,92 @@ def _is_image(data: bytes) -> bool:
 
 
 
-# ─── preflight: sign in once, reconcile, check paths ────────────────────────────────────────
+# ─── preflight: sign in once, then reconcile and check each row ───────────────────────────
 
 
-def _preflight(job: Job, todo: list[Item]) -> list[Item]:
-    """Sign in, look up maybe-sent rows in the history, check target paths. Returns rows to run.
+class Preflight(threading.Thread):
+    """Sign in once; then, row by row, reconcile a maybe-sent row with the portal's history and
+    check the target path against the portal's tree, and put the row in the feed as soon as it
+    has passed. The workers start once `signed_in` is set and take rows while this goes on.
 
-    Runs in its own thread (see the module docstring) and re-raises its error in the caller.
+    Rows it settles itself (found in the history, a path the portal lacks) are logged as final.
+    Its error, if any, is left in `error`; on a fatal one (captcha, wrong account …) the run stops.
     """
-    box: dict[str, Any] = {}
 
-    def body() -> None:
+    def __init__(self, job: Job, todo: list[Item], feed: RowFeed) -> None:
+        super().__init__(name="rpa-preflight", daemon=True)
+        self.job, self.todo, self.feed = job, todo, feed
+        self.signed_in = threading.Event()
+        self.error: BaseException | None = None
+
+    def named_error(self) -> BaseException | None:
+        """`error`, Playwright's own errors named in the tool's words."""
+        error = self.error
+        return _as_rpa_error(error) if error is not None and _is_transient(error) else error
+
+    def run(self) -> None:
         try:
-            box["result"] = _preflight_in_thread(job, todo)
-        except BaseException as exc:  # noqa: BLE001
-            box["error"] = exc
+            self._check_rows()
+        except BaseException as exc:  # noqa: BLE001 - told by the caller, in the run's words
+            self.error = exc
+            if self.signed_in.is_set() and not _is_transient(exc):
+                self.job.fail_fatally(exc)
+        finally:
+            self.feed.close()
 
-    thread = threading.Thread(target=body, name="rpa-preflight", daemon=True)
-    thread.start()
-    while thread.is_alive():
-        thread.join(0.2)
-    if "error" in box:
-        error = box["error"]
-        raise _as_rpa_error(error) if _is_transient(error) else error
-    return box["result"]
+    def _check_rows(self) -> None:
+        from rpa.portal.history import find_application
+        from rpa.portal.orgtree import OrgTree
+        from rpa.portal.session import PortalSession
 
-
-def _preflight_in_thread(job: Job, todo: list[Item]) -> list[Item]:
-    from rpa.portal.session import PortalSession
-    from rpa.portal.history import find_application
-    from rpa.portal.orgtree import OrgTree
-
-    retrying = Retrying(
-        stop=stop_after_attempt(job.settings.max_attempts),
-        wait=_backoff(),
-        retry=retry_if_exception(lambda e: _is_transient(e) and not isinstance(e, SessionExpired)),
-        reraise=True,
-    )
-    manager, pw, _pid = _start_playwright()
-    try:
-        browser = job.browser.connect(pw)
-        session = PortalSession(job.settings, browser)
+        job = self.job
+        manager, pw, _pid = _start_playwright()
         try:
-            retrying(session.sign_in)
-            keep: list[Item] = []
-            tree = OrgTree(session, retrying=retrying)
-            for item in todo:
-                data, member = item.data, mask_id(item.data.id_number)
-                if item.maybe_sent and job.mode == "submit":
-                    entry = retrying(find_application, session, data.id_number)
-                    if entry is not None:
-                        job.record(item.row, Status.submitted, member=member,
-                                   created_at=_created_at(entry), screenshot=_existing_shot(job.out, item.row))
-                        continue
-                    item.maybe_sent = False
-                if data.target_path and not data.province_flag:
-                    try:
-                        tree.check_path(list(data.target_path))
-                    except BusinessError as exc:
-                        job.record(item.row, Status.invalid, member=member, error=exc)
-                        continue
-                keep.append(item)
-            return keep
+            browser = job.browser.connect(pw)
+            session = PortalSession(job.settings, browser)
+
+            def renew_if_expired(state: RetryCallState) -> None:
+                # The workers share this session (the saved file): one of them may have renewed it.
+                if state.outcome is not None and isinstance(state.outcome.exception(), SessionExpired):
+                    job.keeper.renew(session.sign_in)
+
+            retrying = Retrying(
+                stop=stop_after_attempt(job.settings.max_attempts),
+                wait=_backoff(),
+                retry=retry_if_exception(_is_transient),
+                before_sleep=renew_if_expired,
+                reraise=True,
+            )
+            try:
+                retrying(session.sign_in)
+                self.signed_in.set()
+                tree = OrgTree(session, retrying=retrying)
+                for item in self.todo:
+                    if job.stop.is_set():
+                        return
+                    data, member = item.data, mask_id(item.data.id_number)
+                    if item.maybe_sent and job.mode == "submit":
+                        entry = retrying(find_application, session, data.id_number)
+                        if entry is not None:
+                            job.record(item.row, Status.submitted, member=member, created_at=_created_at(entry),
+                                       screenshot=_existing_shot(job.out, item.row), final=True)
+                            continue
+                        item.maybe_sent = False
+                    if data.target_path and not data.province_flag:
+                        try:
+                            tree.check_path(list(data.target_path))
+                        except BusinessError as exc:
+                            job.record(item.row, Status.invalid, member=member, error=exc, final=True)
+                            continue
+                    self.feed.put(item)
+            finally:
+                with contextlib.suppress(Exception):
+                    session.close()
+                with contextlib.suppress(Exception):
+                    browser.close()
         finally:
             with contextlib.suppress(Exception):
-                session.close()
-            with contextlib.suppress(Exception):
-                browser.close()
-    finally:
-        with contextlib.suppress(Exception):
-            manager.__exit__(None, None, None)
+                manager.__exit__(None, None, None)
 
 
 # ─── the run ────────────────────────────────────────────────────────────────────────────────
@@ -954,36 +1007,42 @@ def _run(job: Job, console: Console, *, resumed: bool, title: str | None) -> int
 
 
 def _run_rows(job: Job, todo: list[Item], console: Console) -> int | None:
-    """Preflight, then the workers; an exit code when the run had to stop early, else None."""
-    captcha = "门户要求输入验证码，无法自动登录。请先运行 rpa login 登录，然后用 rpa retry 继续。"
+    """Preflight and workers; an exit code when the run had to stop early, else None."""
+    feed = RowFeed()
+    preflight = Preflight(job, todo, feed)
+    preflight.start()
     try:
-        todo = _preflight(job, todo)
-    except CaptchaRequired:
-        job.stop_reason = captcha
-        return 2
-    except TransientError as exc:  # still busy after every retry: a row-level "not yet", not a usage error
-        job.stop_reason = (f"{scrub(exc.message, job.secrets)} 门户暂时故障，已停止；"
-                           f"请稍后运行 rpa retry {job.out} 继续。")
-        return 1
-    except RpaError as exc:  # unreachable, wrong account …
-        job.stop_reason = scrub(exc.message, job.secrets) or ""
-        return 2
+        while preflight.is_alive() and not preflight.signed_in.is_set():
+            preflight.join(0.2)
     except KeyboardInterrupt:
+        job.stop.set()
         job.stop_reason = "已按 Ctrl-C 中断，尚未开始办理任何行。"
         return 1
-    if not todo:
-        return None
-    _run_workers(job, todo, console)
-    if isinstance(job.fatal, CaptchaRequired):
-        job.stop_reason = captcha
-        return 2
-    if isinstance(job.fatal, RpaError):
-        job.stop_reason = job.fatal.message
-        return 2
+    if not preflight.signed_in.is_set():  # no sign-in: no worker has started
+        return _stopped_by(job, preflight.named_error())
+    _run_workers(job, feed, len(todo), console)
+    preflight.join()
     if job.fatal is not None:
-        job.stop_reason = f"运行出错：{scrub(str(job.fatal), job.secrets)}"
-        return 2
+        return _stopped_by(job, job.fatal)
+    if preflight.error is not None:  # a transient one (a fatal one is job.fatal): unchecked rows wait
+        return _stopped_by(job, preflight.named_error())
     return None
+
+
+def _stopped_by(job: Job, error: BaseException | None) -> int:
+    """Name why the run stopped early (job.stop_reason); the exit code that goes with it."""
+    if isinstance(error, CaptchaRequired):
+        job.stop_reason = "门户要求输入验证码，无法自动登录。请先运行 rpa login 登录，然后用 rpa retry 继续。"
+        return 2
+    if isinstance(error, TransientError):  # still busy after every retry: "not yet", not a usage error
+        job.stop_reason = (f"{scrub(error.message, job.secrets)} 门户暂时故障，已停止；"
+                           f"请稍后运行 rpa retry {job.out} 继续。")
+        return 1
+    if isinstance(error, RpaError):  # unreachable, wrong account …
+        job.stop_reason = scrub(error.message, job.secrets) or ""
+        return 2
+    job.stop_reason = f"运行出错：{scrub(str(error), job.secrets)}"
+    return 2
 
 
 def _raw_member(checked: Any) -> str | None:
@@ -992,7 +1051,7 @@ def _raw_member(checked: Any) -> str | None:
     return mask_id(str(value).strip()) if value not in (None, "") else None
 
 
-def _run_workers(job: Job, todo: list[Item], console: Console) -> None:
+def _run_workers(job: Job, feed: RowFeed, total: int, console: Console) -> None:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -1002,10 +1061,7 @@ def _run_workers(job: Job, todo: list[Item], console: Console) -> None:
         TimeRemainingColumn,
     )
 
-    rows: queue.Queue = queue.Queue()
-    for item in todo:
-        rows.put(item)
-    workers = [Worker(job, rows, i) for i in range(min(job.settings.concurrency, len(todo)))]
+    workers = [Worker(job, feed, i) for i in range(min(job.settings.concurrency, total))]
     counts: Counter = Counter()
     since_output = 0
     progress = Progress(
@@ -1028,7 +1084,7 @@ def _run_workers(job: Job, todo: list[Item], console: Console) -> None:
         return f"[green]成功 {ok}[/green] [red]未成功 {bad}[/red]"
 
     with progress:
-        task = progress.add_task(f"{verb}中", total=len(todo), counts=counts_text())
+        task = progress.add_task(f"{verb}中", total=total, counts=counts_text())
         for w in workers:
             w.start()
         interrupted = False

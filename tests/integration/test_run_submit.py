@@ -25,6 +25,9 @@ GRID = {"毕业去向": "就业（有团组织）", "转入组织是否属于北
         "转入组织": "中央企业团工委/国家电网有限公司团委/国网山东省电力公司团委"}
 ABROAD = {"毕业去向": "出国（境）留学", "境外学习地点": "英国 爱丁堡大学", "境外学习期限": "2025.09–2026.12",
           "境内联系人": "王建国", "境内联系人电话": "13905341234"}
+STREET = {"毕业去向": "就业（无团组织）", "转入组织是否属于北京/广东/福建": "否",
+          "转入组织": "团山东省委/团德州市委/团德城区委/团新湖街道工委/新湖街道流动团员团支部"}
+NO_SUCH_BRANCH = {**STREET, "转入组织": "团天津市委/团和平区委/团劝业场街道工委/南京路街道流动团员团支部"}
 NOT_APPROVED = {**SANXIA, "审核状态": "待审批"}
 BAD_PHONE = {**ARMY, "手机号": "1380000"}
 
@@ -174,6 +177,32 @@ def test_a_worker_moves_to_a_new_page_every_page_rows_and_every_row_is_submitted
     assert all(len(found) == 1 for found in apps.values())
     # Rows 1–2 on the first page, 3–4 on a second, 5 on a third: each new page loads 办理转出.
     assert portal.page_loads().get("/zhtj/center/transfer/out") == 3, portal.page_loads()
+
+
+def test_rows_are_filled_while_the_preflight_still_checks_paths_and_a_missing_path_is_told(
+        tmp_path, portal, settings):
+    """The workers start once the preflight has signed in, and take each row as soon as its path
+    has passed. With every portal call slowed to 0.6 s, the preflight needs ~10 calls to reach
+    the last row: the first row is under way before that. The last row's path lacks its branch:
+    it is told on the console as it is found, and never submitted."""
+    batch, rows = batch_for(tmp_path, portal, [ARMY, SANXIA, GRID, STREET, NO_SUCH_BRANCH])
+    out = tmp_path / "submit"
+    portal.faults(latency_ms=600)
+    con, buf = console()
+
+    code = run_batch("submit", batch, out, settings.model_copy(update={"concurrency": 1}), console=con)
+
+    portal.faults(latency_ms=0)
+    assert code == 1, why(out)
+    assert last_status(out) == {3: "submitted", 4: "submitted", 5: "submitted", 6: "submitted", 7: "invalid"}
+    apps = by_id(portal)
+    assert sorted(apps) == sorted(r["身份证号"] for r in rows[:4]) and all(len(v) == 1 for v in apps.values())
+    log = records(out)  # appended in the order things happened
+    first_started = next(i for i, r in enumerate(log) if r["status"] == "started")
+    missing = next(i for i, r in enumerate(log) if r["row"] == 7)
+    assert first_started < missing, why(out)
+    assert "在“团劝业场街道工委”下找不到“南京路街道流动团员团支部”" in log[missing]["error"]["message"]
+    assert "第 7 行" in buf.getvalue() and "南京路街道流动团员团支部" in buf.getvalue()
 
 
 def test_a_batch_changed_since_the_run_began_is_refused(tmp_path, portal, settings):
