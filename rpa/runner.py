@@ -342,7 +342,7 @@ class RowFeed:
 
 
 class Worker(threading.Thread):
-    """Takes rows from the queue and drives one page of the shared browser through them."""
+    """Takes rows from the feed and drives one page of the shared browser through them."""
 
     def __init__(self, job: Job, feed: RowFeed, index: int) -> None:
         super().__init__(name=f"rpa-worker-{index}", daemon=True)
