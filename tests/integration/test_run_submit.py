@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from rich.console import Console
 
+from batchmaker import STREET
 from rpa.demo import pick_members, plan_rows, write_batch
 from rpa.errors import ConfigError
 from rpa.runner import run_batch
@@ -25,8 +26,6 @@ GRID = {"毕业去向": "就业（有团组织）", "转入组织是否属于北
         "转入组织": "中央企业团工委/国家电网有限公司团委/国网山东省电力公司团委"}
 ABROAD = {"毕业去向": "出国（境）留学", "境外学习地点": "英国 爱丁堡大学", "境外学习期限": "2025.09–2026.12",
           "境内联系人": "王建国", "境内联系人电话": "13905341234"}
-STREET = {"毕业去向": "就业（无团组织）", "转入组织是否属于北京/广东/福建": "否",
-          "转入组织": "团山东省委/团德州市委/团德城区委/团新湖街道工委/新湖街道流动团员团支部"}
 NO_SUCH_BRANCH = {**STREET, "转入组织": "团天津市委/团和平区委/团劝业场街道工委/南京路街道流动团员团支部"}
 NOT_APPROVED = {**SANXIA, "审核状态": "待审批"}
 BAD_PHONE = {**ARMY, "手机号": "1380000"}
