@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from rpa.errors import ConfigError
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Playwright
+    from playwright.async_api import Browser, Playwright
 
     from rpa.config import Settings
 
@@ -151,12 +151,18 @@ def choose_browser(settings: Settings, *, headless: bool | None = None) -> Brows
     return choice
 
 
-def launch(playwright: Playwright, settings: Settings, *, headless: bool | None = None) -> Browser:
-    """Launch the chosen browser with the flags a closed network needs."""
+async def launch(playwright: Playwright, settings: Settings, *, headless: bool | None = None) -> Browser:
+    """Launch the chosen browser with the flags a closed network needs.
+
+    `handle_sigint=False`: Ctrl-C is the run's to handle (it lets the rows in flight finish).
+    Playwright starts the browser in a process group of its own and its driver ignores SIGINT,
+    so a Ctrl-C in the terminal reaches Python only.
+    """
     headless = settings.headless if headless is None else headless
     choice = choose_browser(settings, headless=headless)
-    return playwright.chromium.launch(
-        executable_path=choice.executable_path, channel=choice.channel, headless=headless, args=LAUNCH_ARGS
+    return await playwright.chromium.launch(
+        executable_path=choice.executable_path, channel=choice.channel, headless=headless, args=LAUNCH_ARGS,
+        handle_sigint=False,
     )
 
 

@@ -1,6 +1,9 @@
 """Shared fixtures: the real mock portal (one per session, reset per test) and a real Chromium.
 
 Chain as in playwright-python's own tests: playwright → browser (session) → context (per test) → page.
+The browser side uses Playwright's async API (the tool's own API): async tests and fixtures all
+run in one session-wide event loop (pyproject: asyncio_default_*_loop_scope = "session"), so the
+session's browser serves every test.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from fixtures.mock_portal.client import MockClient, MockPortal
 from rpa.config import Settings
@@ -49,36 +53,36 @@ def settings(mock_server, account, tmp_path) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
-def playwright():
-    from playwright.sync_api import sync_playwright
+@pytest_asyncio.fixture(scope="session")
+async def playwright():
+    from playwright.async_api import async_playwright
 
-    with sync_playwright() as pw:
+    async with async_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
-def browser(playwright):
+@pytest_asyncio.fixture(scope="session")
+async def browser(playwright):
     from rpa.browser import launch
 
-    browser = launch(playwright, Settings(_env_file=None))
+    browser = await launch(playwright, Settings(_env_file=None))
     yield browser
-    browser.close()
+    await browser.close()
 
 
-@pytest.fixture
-def context(browser, mock_server):
-    context = browser.new_context(
+@pytest_asyncio.fixture
+async def context(browser, mock_server):
+    context = await browser.new_context(
         base_url=mock_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(10_000)
     yield context
-    context.close()
+    await context.close()
 
 
-@pytest.fixture
-def page(context):
-    return context.new_page()
+@pytest_asyncio.fixture
+async def page(context):
+    return await context.new_page()
 
 
 @pytest.fixture
