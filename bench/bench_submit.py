@@ -95,13 +95,18 @@ class PssPeak(PeakSampler):
     2-core machine's time goes when the rows are CPU-bound. One walk of the tree per sample."""
 
     at_peak: dict[str, float] = {}
+    # The most Playwright drivers and browser instances (profile folders) seen at once.
+    drivers = 0
+    browsers = 0
 
     def _run(self) -> None:
         self._cpu: dict[int, tuple[str, float]] = {}
         while not self._stop.is_set():
             parts: dict[str, int] = {}
             total = 0
-            for pid in tree_pids(self.root):
+            pids = tree_pids(self.root)
+            self._count(pids)
+            for pid in pids:
                 # Looked at every time: a process first seen as Debian's `chromium` shell wrapper,
                 # or as a zygote about to become a renderer, is something else a moment later.
                 kind = _kind(pid)
@@ -115,6 +120,17 @@ class PssPeak(PeakSampler):
                 self.peak = total
                 self.at_peak = {k: round(v / 2**20, 1) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])}
             time.sleep(self.interval)
+
+    def _count(self, pids: list[int]) -> None:
+        drivers, profiles = 0, set()
+        for pid in pids:
+            try:
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            drivers += b"run-driver" in args
+            profiles.update(a for a in args if a.startswith(b"--user-data-dir="))
+        self.drivers, self.browsers = max(self.drivers, drivers), max(self.browsers, len(profiles))
 
     @property
     def cpu_by_kind(self) -> dict[str, float]:
@@ -187,6 +203,8 @@ def run_tool(url: str, account: dict, batch: Path, out: Path, *, concurrency: in
         "peak_rss_mb": round(sampler.peak / 2**20, 1),
         "peak_pss_mb": round(pss.peak / 2**20, 1),
         "peak_pss_by_process_mb": pss.at_peak,
+        "drivers": pss.drivers,
+        "browsers": pss.browsers,
         # CPU seconds of the whole tree per submitted row, and by kind of process.
         "cpu_s_per_row": round(sum(pss.cpu_by_kind.values()) / submitted, 2) if submitted else None,
         "cpu_s_by_process": {k: round(v, 1) for k, v in pss.cpu_by_kind.items()},
@@ -223,160 +241,44 @@ def main() -> None:
 
 
 
-class CallSites:
-    """Wall time of every Playwright sync call, by the rpa/ code that made it.
-
-    Sync Playwright runs each call in a dispatcher greenlet, so a sampling profiler sees the
-    event loop (epoll) and not who waited; this wraps `SyncBase._sync` (the one door every sync
-    call goes through) and charges the call's wall time to its caller chain in rpa/.
-    """
-
-    def __init__(self) -> None:
-        import collections
-        import threading
-
-        self.by_site: dict[tuple[str, str], list[float]] = collections.defaultdict(lambda: [0.0, 0])
-        self.by_step: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0])
-        self._lock = threading.Lock()
-        self._depth = threading.local()
-        self._orig = None
-
-    def __enter__(self) -> CallSites:
-        from playwright._impl import _sync_base
-
-        self._orig = orig = _sync_base.SyncBase._sync
-        sites = self
-
-        def _sync(base, awaitable):
-            depth = getattr(sites._depth, "n", 0)
-            if depth:  # a call inside a call (e.g. a handler): counted in the outer one
-                return orig(base, awaitable)
-            sites._depth.n = 1
-            frame = sys._getframe(1)
-            api = f"{type(base).__name__}.{frame.f_code.co_name}"
-            chain, step = [], ""
-            f = frame.f_back
-            while f is not None:
-                path = f.f_code.co_filename
-                if "/rpa/" in path and "site-packages" not in path:
-                    where = f"{path.split('/rpa/')[-1]}:{f.f_lineno} {f.f_code.co_name}"
-                    chain.append(where)
-                    if f.f_code.co_name in ("open", "fill", "screenshot", "submit", "_fill", "_attempt",
-                                            "sign_in", "new_context", "_ensure_page", "check_path",
-                                            "_preflight_in_thread", "_evidence_screenshot", "_stop_trace"):
-                        step = step or f"{path.split('/rpa/')[-1]} {f.f_code.co_name}"
-                f = f.f_back
-            t = time.perf_counter()
-            try:
-                return orig(base, awaitable)
-            finally:
-                dt_s = time.perf_counter() - t
-                sites._depth.n = 0
-                key = (api, chain[0] if chain else "(outside rpa)")
-                with sites._lock:
-                    sites.by_site[key][0] += dt_s
-                    sites.by_site[key][1] += 1
-                    sites.by_step[step or "(other)"][0] += dt_s
-                    sites.by_step[step or "(other)"][1] += 1
-
-        _sync_base.SyncBase._sync = _sync
-        return self
-
-    def __exit__(self, *exc) -> None:
-        from playwright._impl import _sync_base
-
-        _sync_base.SyncBase._sync = self._orig
-
-    def report(self, rows: int, top: int = 30) -> str:
-        lines = [f"{'s/row':>7} {'calls/row':>9}  Playwright call  <-  rpa/ call site"]
-        for (api, site), (t, n) in sorted(self.by_site.items(), key=lambda kv: -kv[1][0])[:top]:
-            lines.append(f"{t / rows:7.3f} {n / rows:9.1f}  {api}  <-  {site}")
-        lines.append("")
-        lines.append(f"{'s/row':>7} {'calls/row':>9}  innermost step (rpa/ function)")
-        for step, (t, n) in sorted(self.by_step.items(), key=lambda kv: -kv[1][0]):
-            lines.append(f"{t / rows:7.3f} {n / rows:9.1f}  {step}")
-        return "\n".join(lines)
-
-
 def profile(rows: int = 20, concurrency: int = 1, latency_ms: int = 0, html: Path | None = None) -> str:
-    """Run `run_batch("submit")` in-process and say where the time goes.
+    """Run `run_batch("submit")` in-process under pyinstrument and say where the time goes.
 
-    Two views: `CallSites` (wall time of each Playwright call by the rpa/ line that made it: the
-    waits) and pyinstrument inside the worker and preflight threads (Python CPU time; the run's
-    work happens in those threads, not the calling one)."""
+    The run is one event loop: pyinstrument's async mode charges the time a task waits (on the
+    portal, on the browser) to the `await` in rpa/ that waited, so the report shows both the
+    Python CPU time and the waits by the line that made them."""
     from pyinstrument import Profiler
     from rich.console import Console
 
     from fixtures.mock_portal.client import MockClient, MockPortal
-    from rpa import runner
     from rpa.config import Settings
+    from rpa.runner import run_batch
 
-    profilers: list[tuple[str, Profiler]] = []
+    with tempfile.TemporaryDirectory(prefix="zhtj-prof-") as tmp, \
+            MockPortal.start(db=Path(tmp) / "portal.db", captcha="off") as server:
+        client = MockClient(server.url)
+        client.reset()
+        account = client.accounts()[0]
+        batch = build_batch(Path(tmp) / "batch.xlsx", client.members(), rows)
+        client.faults(latency_ms=latency_ms, jitter_ms=0)
+        settings = Settings(_env_file=None, portal_url=server.url, username=account["username"],
+                            password=account["password"], concurrency=concurrency, min_interval_s=0,
+                            session_file=Path(tmp) / "session.json")
+        prof = Profiler(interval=0.005, async_mode="enabled")
+        t = time.perf_counter()
+        with prof:
+            code = run_batch("submit", batch, Path(tmp) / "out", settings,
+                             console=Console(file=open(os.devnull, "w"), width=120))
+        wall = time.perf_counter() - t
+        log = (Path(tmp) / "out" / "run.jsonl").read_text(encoding="utf-8")
+    if html is not None:
+        html.write_text(prof.output_html(), encoding="utf-8")
+    return "\n".join([
+        f"run_batch submit: {rows} rows, concurrency {concurrency}, latency {latency_ms} ms: "
+        f"exit {code}, {wall:.1f} s ({wall / rows:.2f} s/row)", "",
+        prof.output_text(unicode=True, color=False, show_all=False), "--- run.jsonl ---", log,
+    ])
 
-    def wrap(name, fn):
-        def inner(*a, **kw):
-            prof = Profiler(interval=0.005)
-            profilers.append((name, prof))
-            prof.start()
-            try:
-                return fn(*a, **kw)
-            finally:
-                prof.stop()
-        return inner
-
-    # Which portal API calls the pages make (the worker's page, by path).
-    import collections
-    import urllib.parse
-
-    from rpa.portal import transfer_form
-
-    api_calls: collections.Counter = collections.Counter()
-    orig_init = transfer_form.TransferForm.__init__
-
-    def init(form, page, *a, **kw):
-        orig_init(form, page, *a, **kw)
-
-        def count(request):
-            path = urllib.parse.urlsplit(request.url).path
-            if "/v1/center/" in path or request.resource_type == "document":
-                api_calls[path.split("/v1/center/")[-1] if "/v1/center/" in path else "(page load)"] += 1
-        page.on("request", count)
-
-    transfer_form.TransferForm.__init__ = init
-    orig_loop, orig_pre = runner.Worker._loop, runner._preflight_in_thread
-    runner.Worker._loop = wrap("worker", orig_loop)
-    runner._preflight_in_thread = wrap("preflight", orig_pre)
-    try:
-        with tempfile.TemporaryDirectory(prefix="zhtj-prof-") as tmp, \
-                MockPortal.start(db=Path(tmp) / "portal.db", captcha="off") as server, CallSites() as sites:
-            client = MockClient(server.url)
-            client.reset()
-            account = client.accounts()[0]
-            batch = build_batch(Path(tmp) / "batch.xlsx", client.members(), rows)
-            client.faults(latency_ms=latency_ms, jitter_ms=0)
-            settings = Settings(_env_file=None, portal_url=server.url, username=account["username"],
-                                password=account["password"], concurrency=concurrency, min_interval_s=0,
-                                session_file=Path(tmp) / "session.json")
-            t = time.perf_counter()
-            code = runner.run_batch("submit", batch, Path(tmp) / "out", settings,
-                                    console=Console(file=open(os.devnull, "w"), width=120))
-            wall = time.perf_counter() - t
-            log = (Path(tmp) / "out" / "run.jsonl").read_text(encoding="utf-8")
-    finally:
-        runner.Worker._loop, runner._preflight_in_thread = orig_loop, orig_pre
-        transfer_form.TransferForm.__init__ = orig_init
-    calls = "requests of the form page per row: " + ", ".join(
-        f"{k} {v / rows:.1f}" for k, v in api_calls.most_common())
-    parts = [f"run_batch submit: {rows} rows, concurrency {concurrency}, latency {latency_ms} ms: "
-             f"exit {code}, {wall:.1f} s ({wall / rows:.2f} s/row)", calls, "", sites.report(rows), ""]
-    for name, prof in profilers:
-        parts.append(f"--- pyinstrument, {name} thread ---")
-        parts.append(prof.output_text(unicode=True, color=False, show_all=False))
-        if html is not None:
-            html.with_name(f"{html.stem}-{name}.html").write_text(prof.output_html(), encoding="utf-8")
-    parts.append("--- run.jsonl ---")
-    parts.append(log)
-    return "\n".join(parts)
 
 if __name__ == "__main__":
     main()

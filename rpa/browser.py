@@ -158,12 +158,21 @@ async def launch(playwright: Playwright, settings: Settings, *, headless: bool |
     Playwright starts the browser in a process group of its own and its driver ignores SIGINT,
     so a Ctrl-C in the terminal reaches Python only.
     """
+    from playwright.async_api import Error as PlaywrightError
+
     headless = settings.headless if headless is None else headless
     choice = choose_browser(settings, headless=headless)
-    return await playwright.chromium.launch(
-        executable_path=choice.executable_path, channel=choice.channel, headless=headless, args=LAUNCH_ARGS,
-        handle_sigint=False,
-    )
+    try:
+        return await playwright.chromium.launch(
+            executable_path=choice.executable_path, channel=choice.channel, headless=headless, args=LAUNCH_ARGS,
+            handle_sigint=False,
+        )
+    except PlaywrightError:
+        # Playwright's own words are English and name its internals: the secretary gets the cause.
+        raise ConfigError(
+            f"无法启动浏览器（{choice.describe()}）。请确认该浏览器能正常打开；"
+            "也可以设置 RPA_BROWSER_PATH 指向另一个浏览器程序，或设置 RPA_BROWSER_CHANNEL=msedge 使用 Edge。"
+        ) from None
 
 
 def has_cjk_fonts() -> bool:

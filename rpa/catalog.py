@@ -31,7 +31,7 @@ from rpa.errors import ConfigError
 from rpa.vocabulary import Destination, Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page
+    from playwright.async_api import Locator, Page
 
 CATALOG_FILE = "portal.toml"
 
@@ -160,7 +160,7 @@ class Catalog:
             loc = root.locator(spec["css"])
         else:  # field: the form item whose own label is exactly this text (a colon allowed)
             widgets = self.data["widgets"]
-            from playwright.sync_api import Locator as _Locator
+            from playwright.async_api import Locator as _Locator
 
             page = root.page if isinstance(root, _Locator) else root  # `has=` is relative: build it from the page
             label = page.locator(widgets["form_item_label"]["css"]).filter(has_text=_exact(spec["field"]))

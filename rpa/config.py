@@ -45,7 +45,10 @@ class Settings(BaseSettings):
     session_file: Path = DEFAULT_SESSION_FILE
     selectors_dir: Path = DEFAULT_SELECTORS_DIR
     max_attempts: int = Field(default=4, ge=1)
+    # Rows in a row that fail for a transient reason after all their retries before the run
+    # pauses and probes the portal (rpa.runner.guards.CircuitBreaker), and the first pause.
     circuit_breaker: int = Field(default=8, ge=1)
+    breaker_pause_s: float = Field(default=15.0, ge=0)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from playwright.sync_api import expect
+from playwright.async_api import expect
 
 from rpa.config import DEFAULT_TIMEOUT_MS
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page
+    from playwright.async_api import Locator, Page
 
     from rpa.catalog import Catalog
     from rpa.portal.session import PortalSession
@@ -44,21 +44,21 @@ class HistoryEntry:
         )
 
 
-def applications_of(session: PortalSession, id_number: str) -> list[HistoryEntry]:
+async def applications_of(session: PortalSession, id_number: str) -> list[HistoryEntry]:
     """Every application of the member with this ID number, newest first (revoked included)."""
     path = session.catalog.text("api.history")
-    results = session.api(path, idNumber=id_number.strip().upper(), page=1, size=PAGE_SIZE) or {}
+    results = await session.api(path, idNumber=id_number.strip().upper(), page=1, size=PAGE_SIZE) or {}
     entries = [HistoryEntry.from_api(r) for r in results.get("rows", [])]
     return sorted(entries, key=lambda e: e.application_id, reverse=True)
 
 
-def find_application(session: PortalSession, id_number: str) -> HistoryEntry | None:
+async def find_application(session: PortalSession, id_number: str) -> HistoryEntry | None:
     """The member's open (not revoked) application, newest first; None when there is none.
 
     Errors of the API call propagate (`SessionExpired`, `PortalBusy`, …): "don't know" must
     never be read as "not there".
     """
-    for entry in applications_of(session, id_number):
+    for entry in await applications_of(session, id_number):
         if not entry.revoked:
             return entry
     return None
@@ -84,20 +84,20 @@ class HistoryPage:
     def rows(self) -> Locator:
         return self.catalog.locator(self.page, "history.row")
 
-    def open(self) -> None:
+    async def open(self) -> None:
         """Go to the history through the left menu's URL and wait for its table."""
         history_url = self.catalog.api_path("history")
-        with self.page.expect_response(lambda r: history_url in r.url, timeout=self.timeout):
-            self.page.goto(self.catalog.text("history.path"))
-        expect(self.catalog.locator(self.page, "history.table")).to_be_visible(timeout=self.timeout)
+        async with self.page.expect_response(lambda r: history_url in r.url, timeout=self.timeout):
+            await self.page.goto(self.catalog.text("history.path"))
+        await expect(self.catalog.locator(self.page, "history.table")).to_be_visible(timeout=self.timeout)
 
-    def search(self, id_number: str) -> list[str]:
+    async def search(self, id_number: str) -> list[str]:
         """Search by ID number; the text of each row of the table."""
         history_url = self.catalog.api_path("history")
-        self.search_input.fill(id_number)
-        with self.page.expect_response(lambda r: history_url in r.url, timeout=self.timeout):
-            self.query_button.click()
+        await self.search_input.fill(id_number)
+        async with self.page.expect_response(lambda r: history_url in r.url, timeout=self.timeout):
+            await self.query_button.click()
         # The table is redrawn when its loading mask goes away.
         loading = self.catalog.locator(self.page, "widgets.loading").filter(visible=True)
-        expect(loading).to_have_count(0, timeout=self.timeout)
-        return [t.strip() for t in self.rows.all_inner_texts()]
+        await expect(loading).to_have_count(0, timeout=self.timeout)
+        return [t.strip() for t in await self.rows.all_inner_texts()]

@@ -1,26 +1,28 @@
 """A signed-in session with the portal: storage state, browser contexts and the portal's API.
 
     session = PortalSession(settings, browser)
-    session.sign_in()                 # reuse settings.session_file, else sign in with the password
-    context = session.new_context()   # a signed-in context for one worker's page
-    session.api("transfer/history", idNumber="…")   # POST /v1/center/… with the session's cookies
-    session.close()
+    await session.sign_in()                 # reuse settings.session_file, else sign in
+    context = await session.new_context()   # a signed-in context for one worker's page
+    await session.api("transfer/history", idNumber="…")   # POST /v1/center/… with its cookies
+    await session.renew(seen)               # after SessionExpired: one sign-in for all workers
+    await session.close()
 
 The password is typed only in a context that records no trace (see `signin.py`); every other
 context starts from the saved storage state (cookies), so no trace a row records can hold it.
-One session belongs to one thread: Playwright's sync objects can't cross threads. The session
-file is shared between sessions and always written atomically with mode 0600.
+One session serves a whole run (all its workers, in one event loop). The session file is
+written atomically with mode 0600.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from rpa.catalog import Catalog, load_catalog
 from rpa.errors import PortalBusy, PortalTimeout, PortalUnreachable, SessionExpired
@@ -28,7 +30,7 @@ from rpa.files import atomic_output, private_dir
 from rpa.portal.widgets import portal_results
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext
+    from playwright.async_api import Browser, BrowserContext
 
     from rpa.config import Settings
 
@@ -89,11 +91,11 @@ def load_storage_state(path: Path) -> dict[str, Any] | None:
 
 
 class PortalSession:
-    """The portal, signed in, for one worker thread.
+    """The portal, signed in, for a whole run.
 
     `sign_in()` first; then `new_context()` for pages and `api()` for direct calls. After a
-    `SessionExpired` from either, call `sign_in()` again: it reuses a session file another
-    worker refreshed meanwhile, or signs in anew.
+    `SessionExpired` from either, call `renew(generation)` with the `generation` the failing
+    context was made in: the first caller signs in again, the others find it done.
     """
 
     def __init__(self, settings: Settings, browser: Browser, catalog: Catalog | None = None) -> None:
@@ -103,6 +105,9 @@ class PortalSession:
         self._state: dict[str, Any] | None = None
         self._api_context: BrowserContext | None = None
         self._contexts: list[BrowserContext] = []
+        self._renewing = asyncio.Lock()
+        self.generation = 0  # bumped by every sign-in: contexts made before it are stale
+        self.renewals = 0
 
     # --- signing in ----------------------------------------------------------------------------
 
@@ -110,7 +115,7 @@ class PortalSession:
     def signed_in(self) -> bool:
         return self._state is not None
 
-    def sign_in(self) -> None:
+    async def sign_in(self) -> None:
         """Make the session signed in.
 
         Reuses `settings.session_file` (saved storage state) when the portal still accepts it;
@@ -122,44 +127,59 @@ class PortalSession:
         """
         from rpa.portal.signin import sign_in_with_password
 
-        self._drop_api_context()
+        await self._drop_api_context()
         saved = load_storage_state(self.settings.session_file)
-        if saved is not None and self._state_is_valid(saved):
+        if saved is not None and await self._state_is_valid(saved):
             self._state = saved
+            self.generation += 1
             return
         self._state = None
-        state = sign_in_with_password(self.settings, self.browser, self.catalog)
+        state = await sign_in_with_password(self.settings, self.browser, self.catalog)
         save_storage_state(self.settings.session_file, state)
         self._state = state
+        self.generation += 1
 
-    def _state_is_valid(self, state: dict[str, Any]) -> bool:
-        context = self._context(state)
+    async def renew(self, seen_generation: int) -> None:
+        """Sign in again after `SessionExpired`, once for all the workers that met it.
+
+        `seen_generation` is the `generation` the expired context or call was made in; when
+        another worker has renewed the session since, this returns at once.
+        """
+        async with self._renewing:
+            if self.generation != seen_generation and self._state is not None:
+                return
+            await self.sign_in()
+            self.renewals += 1
+
+    async def _state_is_valid(self, state: dict[str, Any]) -> bool:
+        context = await self._context(state)
         try:
-            self._post(context, self.catalog.text("api.userinfo"), {})
+            await self._post(context, self.catalog.text("api.userinfo"), {})
         except SessionExpired:
-            context.close()
+            await context.close()
             return False
         except BaseException:
-            context.close()
+            await context.close()
             raise
         self._api_context = context
         return True
 
     # --- contexts --------------------------------------------------------------------------------
 
-    def new_context(self) -> BrowserContext:
+    async def new_context(self) -> BrowserContext:
         """A signed-in browser context: storage state, zh-CN, 1280×900, `settings.timeout_ms`.
 
         The caller owns it (close it when done); `close()` closes any still open.
         """
         if self._state is None:
-            self.sign_in()
-        context = self._context(self._state)
+            await self.sign_in()
+        context = await self._context(self._state)
         self._contexts.append(context)
+        context.on("close", lambda c: self._contexts.remove(c) if c in self._contexts else None)
         return context
 
-    def _context(self, state: dict[str, Any] | None) -> BrowserContext:
-        context = self.browser.new_context(
+    async def _context(self, state: dict[str, Any] | None) -> BrowserContext:
+        context = await self.browser.new_context(
             base_url=self.settings.portal_url,
             storage_state=state,  # type: ignore[arg-type]
             locale=LOCALE,
@@ -167,12 +187,12 @@ class PortalSession:
         )
         context.set_default_timeout(self.settings.timeout_ms)
         context.set_default_navigation_timeout(self.settings.timeout_ms)
-        context.add_init_script(NO_ANIMATIONS_SCRIPT)
+        await context.add_init_script(NO_ANIMATIONS_SCRIPT)
         return context
 
     # --- the API -----------------------------------------------------------------------------------
 
-    def api(self, path: str, **form: Any) -> Any:
+    async def api(self, path: str, **form: Any) -> Any:
         """POST form data to `/v1/center/<path>` with the session's cookies; the `results`.
 
         retCode 1000 → results; 1009 → `SessionExpired`; 1001 "系统繁忙" or HTTP 5xx →
@@ -182,16 +202,16 @@ class PortalSession:
         """
         if self._api_context is None:
             if self._state is None:
-                self.sign_in()
+                await self.sign_in()
             if self._api_context is None:
-                self._api_context = self._context(self._state)
-        return self._post(self._api_context, path, form)
+                self._api_context = await self._context(self._state)
+        return await self._post(self._api_context, path, form)
 
-    def _post(self, context: BrowserContext, path: str, form: dict[str, Any]) -> Any:
+    async def _post(self, context: BrowserContext, path: str, form: dict[str, Any]) -> Any:
         url = self.settings.portal_url.rstrip("/") + self.catalog.text("api.prefix") + path.lstrip("/")
         data = {k: "" if v is None else str(v) for k, v in form.items()}
         try:
-            response = context.request.post(url, form=data, timeout=self.settings.timeout_ms)
+            response = await context.request.post(url, form=data, timeout=self.settings.timeout_ms)
         except PlaywrightTimeout:
             raise PortalTimeout(f"门户接口 {path} 在 {self.settings.timeout_ms} 毫秒内没有应答，请稍后重试。") from None
         except PlaywrightError as exc:
@@ -200,20 +220,20 @@ class PortalSession:
             if "Timeout" in str(exc):
                 raise PortalTimeout(f"门户接口 {path} 在 {self.settings.timeout_ms} 毫秒内没有应答，请稍后重试。") from None
             raise PortalBusy(f"与门户的连接中断（接口 {path}），请稍后重试。") from None
-        return portal_results(response, self.catalog, path)
+        return await portal_results(response, self.catalog, path)
 
     # --- closing -----------------------------------------------------------------------------------
 
-    def _drop_api_context(self) -> None:
+    async def _drop_api_context(self) -> None:
         if self._api_context is not None:
             with contextlib.suppress(PlaywrightError):
-                self._api_context.close()
+                await self._api_context.close()
             self._api_context = None
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Close every context this session opened (the browser stays open)."""
-        self._drop_api_context()
-        for context in self._contexts:
+        await self._drop_api_context()
+        for context in list(self._contexts):
             with contextlib.suppress(PlaywrightError):
-                context.close()
+                await context.close()
         self._contexts.clear()

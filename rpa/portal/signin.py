@@ -10,8 +10,8 @@ import contextlib
 from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import expect
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import expect
 
 from rpa.config import DEFAULT_TIMEOUT_MS
 from rpa.errors import CaptchaRequired, ConfigError, PortalBusy, PortalRejected, PortalTimeout
@@ -19,7 +19,7 @@ from rpa.portal.widgets import WAIT_ERRORS
 from rpa.portal.session import LOCALE, NO_ANIMATIONS_SCRIPT, VIEWPORT, is_unreachable, unreachable
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.async_api import Browser, Locator, Page
 
     from rpa.catalog import Catalog
     from rpa.config import Settings
@@ -61,37 +61,38 @@ class SignInPage:
         """Shown once signed in: the top bar of the 管理中心."""
         return self.catalog.locator(self.page, "menu.logout")
 
-    def open(self) -> None:
+    async def open(self) -> None:
         """Go to the sign-in page and wait until its form is there."""
-        self.page.goto(self.catalog.text("signin.path"))
-        expect(self.account_input).to_be_visible(timeout=self.timeout)
+        await self.page.goto(self.catalog.text("signin.path"))
+        await expect(self.account_input).to_be_visible(timeout=self.timeout)
 
-    def needs_captcha(self) -> bool:
-        return self.catalog.locator(self.page, "signin.captcha").count() > 0
+    async def needs_captcha(self) -> bool:
+        return await self.catalog.locator(self.page, "signin.captcha").count() > 0
 
-    def fill(self, account: str, password: str = "") -> None:
-        self.account_input.fill(account)
+    async def fill(self, account: str, password: str = "") -> None:
+        await self.account_input.fill(account)
         if password:
-            self.password_input.fill(password)
+            await self.password_input.fill(password)
 
-    def submit(self) -> tuple[Any, str]:
+    async def submit(self) -> tuple[Any, str]:
         """Click 登录; the (retCode, retMsg) of the portal's answer to the login call."""
         login_url = self.catalog.api_path("login")
-        with self.page.expect_response(lambda r: r.url.split("?")[0].endswith(login_url)) as info:
-            self.submit_button.click()
+        async with self.page.expect_response(lambda r: r.url.split("?")[0].endswith(login_url)) as info:
+            await self.submit_button.click()
+        response = await info.value
         try:
-            answer = info.value.json()
+            answer = await response.json()
         except (ValueError, PlaywrightError):
-            return None, f"HTTP {info.value.status}"
+            return None, f"HTTP {response.status}"
         return answer.get("retCode"), str(answer.get("retMsg") or "")
 
-    def wait_until_signed_in(self, timeout_ms: float | None = None) -> None:
+    async def wait_until_signed_in(self, timeout_ms: float | None = None) -> None:
         """Wait until the portal shows the 管理中心 (its path, not a `?redirect=` to it)."""
         center = self.catalog.text("menu.path")
-        self.page.wait_for_url(lambda url: urlsplit(url).path.startswith(center), timeout=timeout_ms)
+        await self.page.wait_for_url(lambda url: urlsplit(url).path.startswith(center), timeout=timeout_ms)
 
 
-def sign_in_with_password(settings: Settings, browser: Browser, catalog: Catalog) -> dict[str, Any]:
+async def sign_in_with_password(settings: Settings, browser: Browser, catalog: Catalog) -> dict[str, Any]:
     """Sign in on the sign-in page with the account and password of `settings`; the storage state.
 
     No tracing in this context, ever: the password must not end up in a trace.
@@ -99,24 +100,24 @@ def sign_in_with_password(settings: Settings, browser: Browser, catalog: Catalog
     password = settings.password.get_secret_value()
     if not settings.username or not password:
         raise CaptchaRequired("没有可用的登录状态，也没有设置账号和密码（RPA_USERNAME / RPA_PASSWORD）。" + RUN_LOGIN)
-    context = browser.new_context(base_url=settings.portal_url, locale=LOCALE, viewport=VIEWPORT)  # type: ignore[arg-type]
+    context = await browser.new_context(base_url=settings.portal_url, locale=LOCALE, viewport=VIEWPORT)  # type: ignore[arg-type]
     context.set_default_timeout(settings.timeout_ms)
-    context.add_init_script(NO_ANIMATIONS_SCRIPT)
+    await context.add_init_script(NO_ANIMATIONS_SCRIPT)
     try:
-        page = SignInPage(context.new_page(), catalog, settings.timeout_ms)
+        page = SignInPage(await context.new_page(), catalog, settings.timeout_ms)
         try:
-            page.open()
+            await page.open()
         except WAIT_ERRORS:
             raise PortalTimeout(f"打开门户登录页超时（{settings.portal_url}），请稍后重试。") from None
         except PlaywrightError as exc:
             if is_unreachable(exc):
                 raise unreachable(settings) from None
             raise PortalTimeout(f"打开门户登录页失败（{settings.portal_url}），请稍后重试。") from None
-        if page.needs_captcha():
+        if await page.needs_captcha():
             raise CaptchaRequired("门户登录页要求输入验证码，无法自动登录。" + RUN_LOGIN)
         try:
-            page.fill(settings.username, password)
-            code, message = page.submit()
+            await page.fill(settings.username, password)
+            code, message = await page.submit()
         except WAIT_ERRORS:
             raise PortalTimeout("登录时门户没有应答，请稍后重试。") from None
         if code != catalog.number("api.ok"):
@@ -131,10 +132,10 @@ def sign_in_with_password(settings: Settings, browser: Browser, catalog: Catalog
                 raise PortalBusy(f"登录时门户繁忙：{message}")
             raise PortalRejected(f"登录失败：{message or '门户没有说明原因'}。")
         try:
-            page.wait_until_signed_in()
+            await page.wait_until_signed_in()
         except WAIT_ERRORS:
             raise PortalTimeout("登录后没有进入管理中心，请稍后重试。") from None
-        return context.storage_state()
+        return await context.storage_state()
     finally:
         with contextlib.suppress(PlaywrightError):
-            context.close()
+            await context.close()

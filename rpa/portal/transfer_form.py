@@ -1,10 +1,10 @@
 """Page object for 办理转出 (`/zhtj/center/transfer/out`): choose the member, fill, check, submit.
 
     form = TransferForm(page, catalog)
-    form.open()                 # also the reset between two rows (see `open`)
-    form.fill(row)              # every field, then read back and compared with the row
-    form.screenshot(path)       # the whole filled form, the chosen org path visible
-    result = form.submit()      # SubmitResult, or the error the portal's answer means
+    await form.open()                 # also the reset between two rows (see `open`)
+    await form.fill(row)              # every field, then read back and compared with the row
+    await form.screenshot(path)       # the whole filled form, the chosen org path visible
+    result = await form.submit()      # SubmitResult, or the error the portal's answer means
 
 Every label, option text and message comes from the catalog (`selectors/portal.toml`). Waits
 are conditions (a locator becoming visible, the portal's API answer), never fixed pauses.
@@ -12,13 +12,14 @@ are conditions (a locator becoming visible, the portal's API answer), never fixe
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from playwright.sync_api import Error as PlaywrightError
+from playwright.async_api import Error as PlaywrightError
 
 from rpa.config import DEFAULT_TIMEOUT_MS
 from rpa.errors import (
@@ -33,11 +34,12 @@ from rpa.errors import (
     PortalTimeout,
     SessionExpired,
 )
+from rpa.portal.member_picker import MemberPicker
 from rpa.portal.widgets import WAIT_ERRORS, OrgCascader, Select, portal_results, url_path
 from rpa.vocabulary import Destination, TargetKind
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page, Request
+    from playwright.async_api import Locator, Page, Request, Response
 
     from rpa.batch import TransferRow
     from rpa.catalog import Catalog
@@ -121,10 +123,8 @@ class TransferForm:
         self._settled = False
         self.reload_every = RELOAD_EVERY
         self._renewals = 0  # forms renewed in place since the page was last loaded
-        # What the card 选择转出人 shows while the page is kept: the branch with its members as the
-        # portal listed them, and the member whose form is below (None: not known, load the page).
-        self._card: tuple[str, list[dict[str, Any]]] | None = None
-        self._member_shown: tuple[str, str] | None = None
+        self.picker = MemberPicker(page, catalog, timeout_ms)  # the card 选择转出人
+        self._pending: Request | None = None  # an apply request whose answer was not read
 
     # --- locators ------------------------------------------------------------------------------
 
@@ -140,14 +140,6 @@ class TransferForm:
 
     def _select(self, root: Locator) -> Select:
         return Select(self.page, self.catalog, root.locator(self.catalog.data["widgets"]["select"]["css"]).first, self.timeout)
-
-    @property
-    def branch_select(self) -> Locator:
-        return self._loc("transfer.branch")
-
-    @property
-    def member_select(self) -> Locator:
-        return self._loc("transfer.member")
 
     @property
     def form(self) -> Locator:
@@ -204,7 +196,7 @@ class TransferForm:
 
     # --- open ----------------------------------------------------------------------------------
 
-    def open(self) -> None:
+    async def open(self) -> None:
         """Be on 办理转出, ready for the next row (this is also the reset between two rows).
 
         After a row that went through cleanly the page is kept, as a person would keep it:
@@ -217,50 +209,51 @@ class TransferForm:
         """
         self._row = None
         reload_due = self._renewals + 1 >= self.reload_every  # this page has had its rows
-        keep, self._settled = self._settled and not reload_due and self._member_shown is not None, False
+        keep, self._settled = self._settled and not reload_due and self.picker.shown is not None, False
         if keep:
             self._renewals += 1
             # The last row's messages ("申请迁移成功") may still show for a few seconds.
-            self._mark_messages_seen()
+            await self._mark_messages_seen()
             # The confirmation's overlay outlives its box by ~200 ms. The card's first click
             # would retry until it is gone, and each try costs more than this one wait.
             try:
-                self._loc("widgets.modal").first.wait_for(state="hidden", timeout=self.timeout)
+                await self._loc("widgets.modal").first.wait_for(state="hidden", timeout=self.timeout)
                 return
             except WAIT_ERRORS:
                 pass  # something still covers the page: load it again
-        self._load()
+        await self._load()
 
-    def _load(self) -> None:
+    async def _load(self) -> None:
         """Load 办理转出 afresh: the card and the form are empty."""
         self._renewals = 0
-        self._card = self._member_shown = None
+        self.picker.forget()
         branches_url = self.catalog.api_path("branches")
         error = self.catalog.locator(self.page, "widgets.message_error")
+        branch_select = self.picker.branch_select
         try:
             # The page asks the portal for the account's branches as it opens: that answer is
             # the sign that the page is usable (or the reason it isn't).
-            with self.page.expect_response(lambda r: url_path(r.url) == branches_url, timeout=self.timeout) as info:
-                self._goto()
-                self.branch_select.or_(self.signin_form).or_(error).first.wait_for(timeout=self.timeout)
-                if self.signin_form.is_visible():
+            async with self.page.expect_response(lambda r: url_path(r.url) == branches_url, timeout=self.timeout) as info:
+                await self._goto()
+                await branch_select.or_(self.signin_form).or_(error).first.wait_for(timeout=self.timeout)
+                if await self.signin_form.is_visible():
                     raise SessionExpired("门户登录已超时（打开“办理转出”时跳转到了登录页）。")
-                if not self.branch_select.is_visible():
-                    shown = "；".join(t.strip() for t in error.all_inner_texts())
+                if not await branch_select.is_visible():
+                    shown = "；".join(t.strip() for t in await error.all_inner_texts())
                     raise PortalBusy(f"打开“办理转出”时门户报错：{shown or '无说明'}，请稍后重试。")
-            portal_results(info.value, self.catalog, "branches")
+            await portal_results(await info.value, self.catalog, "branches")
         except WAIT_ERRORS:
             raise PortalTimeout("打开“办理转出”页面超时，请稍后重试。") from None
         except PlaywrightError as exc:
             raise PortalTimeout(f"打开“办理转出”页面失败：{_first_line(exc)}") from None
 
-    def _goto(self) -> None:
+    async def _goto(self) -> None:
         path = self.catalog.text("transfer.path")
-        self.page.goto(urljoin(self.page.url, path) if self.page.url.startswith("http") else path)
+        await self.page.goto(urljoin(self.page.url, path) if self.page.url.startswith("http") else path)
 
     # --- fill ----------------------------------------------------------------------------------
 
-    def fill(self, row: TransferRow) -> None:
+    async def fill(self, row: TransferRow) -> None:
         """Fill the form for `row`, then read every field back and compare with the row.
 
         Raises `MemberNotFound` (the member or the branch isn't there, with what is),
@@ -272,35 +265,39 @@ class TransferForm:
         self._settled = False
         step, field = "选择转出团支部", None
         try:
-            self._choose_member(row)
+            if self.picker.is_shown(row):
+                # Choosing the member on show again wouldn't renew the form: start from a new page.
+                await self._load()
+            await self.picker.choose(row)
             step, field = "填写表单", "phone"
-            self.phone_input.fill(row.phone)
-            self.contact_input.fill(row.contact)
+            await self.phone_input.fill(row.phone)
+            await self.contact_input.fill(row.contact)
             step, field = "选择“转入组织是否属于北京/广东/福建”", "province_flag"
-            self._pick(self.flag_select, expected["province_flag"], "province_flag")
+            await self._pick(self.flag_select, expected["province_flag"], "province_flag")
             if "province" in expected:
                 step, field = "选择转入省份", "province"
-                self._pick(self.province_select, expected["province"], "province")
-                self.full_name_input.fill(expected["target_full_name"])
+                await self._pick(self.province_select, expected["province"], "province")
+                await self.full_name_input.fill(expected["target_full_name"])
             step, field = "选择转出原因", "reason"
-            self._pick(self.reason_select, expected["reason"], "reason")
+            await self._pick(self.reason_select, expected["reason"], "reason")
             if "study_type" in expected:
                 step, field = "选择升学类型", "study_type"
-                self._pick(self.study_type_select, expected["study_type"], "study_type")
+                await self._pick(self.study_type_select, expected["study_type"], "study_type")
             if "target" in expected:
                 step, field = "选择申请转入组织", "target"
-                OrgCascader(self.page, self.catalog, self.org_cascader, self.timeout).choose(list(row.target_path or []))
+                cascader = OrgCascader(self.page, self.catalog, self.org_cascader, self.timeout)
+                await cascader.choose(list(row.target_path or []))
             step, field = "填写备注", "remark"
-            self.remark_input.fill(expected["remark"])
+            await self.remark_input.fill(expected["remark"])
             step, field = "核对表单", None
-            self.check(expected)
+            await self.check(expected)
         except WAIT_ERRORS:
-            self._raise_if_signed_out()
-            self._raise_if_portal_error(f"第{row.row}行：{step}时")
-            self._raise_if_catalog_stale(field)
+            await self._raise_if_signed_out()
+            await self._raise_if_portal_error(f"第{row.row}行：{step}时")
+            await self._raise_if_catalog_stale(field)
             raise PortalTimeout(f"第{row.row}行：{step}时门户页面没有按时响应，请稍后重试。") from None
         except (OrgNotFound, MemberNotFound, FieldMismatch):
-            self._raise_if_signed_out()
+            await self._raise_if_signed_out()
             raise
         except PlaywrightError as exc:  # the page closed or navigated away under us
             raise PortalTimeout(f"第{row.row}行：{step}时页面出错：{_first_line(exc)}，请稍后重试。") from None
@@ -337,11 +334,11 @@ class TransferForm:
             values["target"] = catalog.text("orgpicker.separator").join(row.target_path)
         return values
 
-    def read(self) -> dict[str, str]:
+    async def read(self) -> dict[str, str]:
         """Every field the form shows now, as displayed (`[transfer.labels]` keys)."""
         widgets = self.catalog.data["widgets"]
         # One round trip for the whole form: (label, value of its input) per form item.
-        pairs = self.form.locator(widgets["form_item"]["css"]).evaluate_all(
+        pairs = await self.form.locator(widgets["form_item"]["css"]).evaluate_all(
             """(items, [labelCss, inputCss]) => items.map(item => {
                  const label = item.querySelector(labelCss);
                  const input = item.querySelector(inputCss);
@@ -357,9 +354,9 @@ class TransferForm:
                 shown[field] = value.strip()
         return shown
 
-    def check(self, expected: dict[str, str]) -> None:
+    async def check(self, expected: dict[str, str]) -> None:
         """Compare the form with `expected`; `FieldMismatch` listing every differing field."""
-        shown = self.read()
+        shown = await self.read()
         wrong = []
         for field in READ_BACK:
             want, got = expected.get(field), shown.get(field)
@@ -370,8 +367,8 @@ class TransferForm:
         if wrong:
             raise FieldMismatch("表单回读与名单不一致：" + "；".join(wrong) + "。", fields=wrong)
 
-    def _pick(self, item: Locator, label: str, field: str) -> None:
-        offered = self._select(item).choose(label)
+    async def _pick(self, item: Locator, label: str, field: str) -> None:
+        offered = await self._select(item).choose(label)
         if offered is not None:
             # The option texts come from the catalog: every row would fail the same way.
             raise ConfigError(
@@ -379,76 +376,32 @@ class TransferForm:
                 f"门户的文字可能已改变，请核对选择器目录 {str(self.catalog.path)!r} 的 [options] 中的选项文字。"
             )
 
-    def _choose_member(self, row: TransferRow) -> None:
-        """Choose the branch (unless the card shows it already), then the member."""
-        key = (row.id_number.upper(), row.name)
-        if key == self._member_shown:
-            # Choosing the member on show again wouldn't renew the form: start from a new page.
-            self._load()
-        self._member_shown = None
-        if self._card is not None and self._card[0] == row.branch:
-            members = self._card[1]  # (choosing it again would change nothing: no new list)
-        else:
-            members = self._choose_branch(row)
-        shown = [self.catalog.member_option(str(m.get("name", "")), _mask(m.get("idNumber", ""))) for m in members]
-        found = [
-            i for i, m in enumerate(members)
-            if str(m.get("idNumber", "")).upper() == row.id_number.upper() and m.get("name") == row.name
-        ]
-        if not found:
-            raise MemberNotFound(
-                f"第{row.row}行：团支部“{row.branch}”中没有 {self.catalog.member_option(row.name, row.masked_id)}。"
-                f"该支部现有：{'、'.join(shown) or '（无团员）'}。请核对姓名、身份证号和转出团支部。",
-                branch=row.branch,
-                available=shown,
-            )
-        option = shown[found[0]]
-        self._select(self.member_select).choose_nth_of(option, shown[: found[0]].count(option))
-        self._member_shown = key
-
-    def _choose_branch(self, row: TransferRow) -> list[dict[str, Any]]:
-        """Choose the row's branch; its members, as the portal listed them to the page."""
-        self._card = None
-        members_url = self.catalog.api_path("members")
-        with self.page.expect_response(lambda r: url_path(r.url) == members_url) as info:
-            offered = self._select(self.branch_select).choose(row.branch)
-            if offered is not None:
-                raise MemberNotFound(
-                    f"第{row.row}行：本账号管理的组织中没有团支部“{row.branch}”。现有：{'、'.join(offered)}。"
-                    "请核对名单中的转出团支部全称。",
-                    branch=row.branch,
-                    available=offered,
-                )
-        members = portal_results(info.value, self.catalog, "members") or []
-        self._card = (row.branch, members)
-        return members
-
-    def _raise_if_catalog_stale(self, field: str | None) -> None:
+    async def _raise_if_catalog_stale(self, field: str | None) -> None:
         """A wait ran out because the page has no such item: the portal's wording changed."""
         where = f"选择器目录 {str(self.catalog.path)!r}"
-        if field is not None and self.form.count() == 0:
+        if field is not None and await self.form.count() == 0:
             raise ConfigError(
                 f"门户页面上找不到转接申请表单（{where} 的 [transfer] form）。门户的文字可能已改变，请更新选择器目录。"
             )
-        if field is not None and self.item(field).count() == 0:
+        if field is not None and await self.item(field).count() == 0:
             raise ConfigError(
                 f"门户页面上找不到“{self.catalog.label(field)}”一项（{where} 的 [transfer.labels] {field}）。"
                 "门户的文字可能已改变，请更新选择器目录。"
             )
 
-    def _raise_if_portal_error(self, when: str) -> None:
+    async def _raise_if_portal_error(self, when: str) -> None:
         error = self.catalog.locator(self.page, "widgets.message_error").filter(visible=True)
-        if error.count():
-            shown = "；".join(t.strip() for t in error.all_inner_texts())
+        if await error.count():
+            shown = "；".join(t.strip() for t in await error.all_inner_texts())
             raise PortalBusy(f"{when}门户报错：{shown}，请稍后重试。")
 
-    def _raise_if_signed_out(self) -> None:
-        if self.signin_form.count() and self.signin_form.is_visible():
+    async def _raise_if_signed_out(self) -> None:
+        if await self.signin_form.count() and await self.signin_form.is_visible():
             raise SessionExpired("门户登录已超时（页面跳转到了登录页）。")
 
     # --- screenshot ----------------------------------------------------------------------------
 
-    def screenshot(self, path: Path) -> None:
+    async def screenshot(self, path: Path) -> None:
         """A screenshot of the whole page with the whole form (the org path shows in its field).
 
         The portal scrolls inside its main area, so the viewport is stretched for the shot; a
@@ -458,23 +411,23 @@ class TransferForm:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         size = self.page.viewport_size or {"width": 1280, "height": 900}
-        extra = int(self.page.evaluate(_EXTRA_HEIGHT_JS) or 0)
+        extra = int(await self.page.evaluate(_EXTRA_HEIGHT_JS) or 0)
         cascader = self.org_cascader
-        widened = any(cascader.evaluate_all(_WIDEN_JS, True))  # (no cascader: nothing to widen)
+        widened = any(await cascader.evaluate_all(_WIDEN_JS, True))  # (no cascader: nothing to widen)
         if extra:
-            self.page.set_viewport_size({"width": size["width"], "height": min(size["height"] + extra, MAX_SHOT_HEIGHT)})
+            await self.page.set_viewport_size({"width": size["width"], "height": min(size["height"] + extra, MAX_SHOT_HEIGHT)})
         try:
             # (Messages left from an earlier row are hidden already: see _MARK_SEEN_JS.)
-            self.page.screenshot(path=str(path), full_page=True)
+            await self.page.screenshot(path=str(path), full_page=True)
         finally:
             if extra:
-                self.page.set_viewport_size(size)
+                await self.page.set_viewport_size(size)
             if widened:
-                cascader.evaluate_all(_WIDEN_JS, False)
+                await cascader.evaluate_all(_WIDEN_JS, False)
 
     # --- submit --------------------------------------------------------------------------------
 
-    def submit(self) -> SubmitResult:
+    async def submit(self) -> SubmitResult:
         """Click 提交, confirm 确定 and read the portal's answer to the application.
 
         Returns `SubmitResult` on "申请迁移成功". Raises `DuplicateApplication` ("已有业务正在
@@ -487,71 +440,98 @@ class TransferForm:
         self._settled = False
         label = f"第{self._row.row}行" if self._row is not None else "本行"
         # A message still showing from the row before must not pass for this row's answer.
-        self._mark_messages_seen()
+        await self._mark_messages_seen()
         box = catalog.locator(self.page, "widgets.message_box").filter(has_text=catalog.text("messages.confirm"))
         form_error = catalog.locator(self.form, "widgets.form_error").filter(visible=True)
         try:
-            self.submit_button.click()
-            box.or_(form_error).first.wait_for(timeout=self.timeout)
+            await self.submit_button.click()
+            await box.or_(form_error).first.wait_for(timeout=self.timeout)
         except WAIT_ERRORS:
-            self._raise_if_signed_out()
+            await self._raise_if_signed_out()
             raise PortalTimeout(f"{label}：点击“提交”后没有出现确认框，申请未发出，请稍后重试。") from None
         except PlaywrightError as exc:
             raise PortalTimeout(f"{label}：点击“提交”时页面出错（{_first_line(exc)}），申请未发出，请稍后重试。") from None
-        if not box.is_visible():
-            errors = "；".join(t.strip() for t in form_error.all_inner_texts())
+        if not await box.is_visible():
+            errors = "；".join(t.strip() for t in await form_error.all_inner_texts())
             raise PortalRejected(f"{label}：门户页面的表单校验未通过，申请未发出：{errors}")
 
         apply_url = catalog.api_path("apply")
         confirm = catalog.locator(box, "widgets.confirm")
         try:
-            with self.page.expect_request(lambda r: url_path(r.url) == apply_url and r.method == "POST") as info:
-                confirm.click()
-            request = info.value
+            async with self.page.expect_request(lambda r: url_path(r.url) == apply_url and r.method == "POST") as info:
+                await confirm.click()
+            request = await info.value
         except PlaywrightError:
             # The click may have gone through; we can't tell whether the request left.
             raise AnswerLost(f"{label}：已点击“确定”，但没有看到提交请求，结果不明，请先在接转历史中核对。") from None
-        return self._read_apply_answer(request, label)
+        return await self._read_apply_answer(request, label)
 
-    def _mark_messages_seen(self) -> None:
-        self.page.evaluate(_MARK_SEEN_JS, self.catalog.data["widgets"]["message"]["css"])
+    async def _mark_messages_seen(self) -> None:
+        await self.page.evaluate(_MARK_SEEN_JS, self.catalog.data["widgets"]["message"]["css"])
 
     def _new_messages(self) -> Locator:
         """The portal's messages (el-message) that appeared since 提交 was clicked."""
         return self.catalog.locator(self.page, "widgets.message").and_(self.page.locator(f":not([{_SEEN}])"))
 
-    def _read_apply_answer(self, request: Request, label: str) -> SubmitResult:
-        catalog = self.catalog
+    async def _read_apply_answer(self, request: Request, label: str) -> SubmitResult:
         lost = f"{label}：已提交，但没有收到门户的明确答复（{{why}}）。申请可能已保存，请先在接转历史中核对，切勿直接重复提交。"
         # The app answers every outcome with a message (or sends us to sign in). Waiting for that
         # bounds the wait: a request whose answer never comes would block `response()` for good.
+        self._pending = request  # until its answer is read: see late_answer()
         answered = self._new_messages().or_(self.signin_form)
         try:
-            answered.first.wait_for(timeout=self.timeout)
+            await answered.first.wait_for(timeout=self.timeout)
         except WAIT_ERRORS:
             raise AnswerLost(lost.format(why=f"{self.timeout / 1000:g} 秒内没有答复")) from None
         try:
-            response = request.response()
+            response = await request.response()
         except PlaywrightError as exc:
             raise AnswerLost(lost.format(why=_first_line(exc))) from None
         if response is None:
             raise AnswerLost(lost.format(why=f"连接中断：{request.failure or '无应答'}"))
+        self._pending = None
+        result = await self._interpret(response, label, lost)
+        try:
+            toast = self._new_messages().filter(has_text=self.catalog.text("messages.submitted"))
+            await toast.first.wait_for(timeout=min(self.timeout, 3000))
+        except WAIT_ERRORS:
+            pass  # the portal's answer is what counts; the toast is only for people
+        self._settled = True
+        return result
+
+    async def late_answer(self, window_s: float) -> SubmitResult | None:
+        """After `AnswerLost`: wait up to `window_s` for the request of the click to end.
+
+        The portal's late answer when one comes (or the error it means); None when the request
+        failed or is still open after the window, so the row stays in doubt. Until this has
+        returned, the click could still land: nobody may look the row up in the history before.
+        """
+        request, self._pending = self._pending, None
+        if request is None:
+            return None
+        label = f"第{self._row.row}行" if self._row is not None else "本行"
+        lost = f"{label}：已提交，但没有收到门户的明确答复（{{why}}）。请先在接转历史中核对。"
+        try:
+            response = await asyncio.wait_for(request.response(), window_s)
+        except (TimeoutError, PlaywrightError):
+            return None
+        if response is None or response.status >= 400:
+            return None
+        return await self._interpret(response, label, lost)
+
+    async def _interpret(self, response: Response, label: str, lost: str) -> SubmitResult:
+        """What the portal's answer to `transfer/apply` means: a result, or the matching error."""
+        catalog = self.catalog
         if response.status >= 400:
             raise AnswerLost(lost.format(why=f"HTTP {response.status}"))
         try:
-            answer = response.json()
+            answer = await response.json()
         except (ValueError, PlaywrightError):
             raise AnswerLost(lost.format(why="答复无法识别")) from None
         code, message = answer.get("retCode"), str(answer.get("retMsg") or "")
         api = catalog.data["api"]
         if code == api["ok"]:
             results = answer.get("results") or {}
-            try:
-                toast = self._new_messages().filter(has_text=catalog.text("messages.submitted"))
-                toast.first.wait_for(timeout=min(self.timeout, 3000))
-            except WAIT_ERRORS:
-                pass  # the portal's answer is what counts; the toast is only for people
-            self._settled = True
             return SubmitResult(created_at=results.get("createdAt"), application_id=results.get("applicationId"))
         if code == api["expired"]:
             raise SessionExpired(f"{label}：提交时门户登录已超时（{message}）。")
@@ -566,11 +546,6 @@ class TransferForm:
 
 def _label_text(text: str) -> str:
     return re.sub(r"[:：]\s*$", "", (text or "").strip()).strip()
-
-
-def _mask(id_number: str) -> str:
-    id_number = str(id_number)
-    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:] if len(id_number) > 8 else id_number
 
 
 def _first_line(exc: BaseException) -> str:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import expect
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from playwright.async_api import expect
 
 from rpa.errors import OrgNotFound, PortalBusy, PortalRejected, SessionExpired
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page
+    from playwright.async_api import Locator, Page, Response
 
     from rpa.catalog import Catalog
 
@@ -33,7 +33,7 @@ def url_path(url: str) -> str:
     return match.group(1) if match else url
 
 
-def portal_results(response: Any, catalog: Catalog, name: str) -> Any:
+async def portal_results(response: Response, catalog: Catalog, name: str) -> Any:
     """The `results` of one of the portal's `{retCode, retMsg, results}` answers seen by the page.
 
     1009 → `SessionExpired`; "系统繁忙", HTTP 5xx or an unreadable answer → `PortalBusy`;
@@ -43,7 +43,7 @@ def portal_results(response: Any, catalog: Catalog, name: str) -> Any:
         # Don't read the body: the page gave up on it, and Chromium may never hand it over.
         raise PortalBusy(f"门户服务器错误（HTTP {response.status}，接口 {name}），请稍后重试。")
     try:
-        answer = response.json()
+        answer = await response.json()
     except (ValueError, PlaywrightError):
         raise PortalBusy(f"门户接口 {name} 返回了无法识别的内容（HTTP {response.status}），请稍后重试。") from None
     api = catalog.data["api"]
@@ -95,31 +95,31 @@ class Select(_Widget):
     def options(self) -> Locator:
         return self.dropdown.locator(self._css("select_option")).filter(visible=True)
 
-    def value(self) -> str:
-        return self.input.input_value().strip()
+    async def value(self) -> str:
+        return (await self.input.input_value()).strip()
 
-    def choose(self, label: str) -> list[str] | None:
+    async def choose(self, label: str) -> list[str] | None:
         """Pick the option labelled exactly `label`; None when done, else the labels offered.
 
         Waits for the options to be there (a select we drive is never empty when loaded).
         """
-        self.root.click()
-        self.options.first.wait_for(timeout=self.timeout)
+        await self.root.click()
+        await self.options.first.wait_for(timeout=self.timeout)
         match = self.options.filter(has_text=exact(label))
-        if match.count() == 0:
-            offered = [text.strip() for text in self.options.all_inner_texts()]
-            self.close()
+        if await match.count() == 0:
+            offered = [text.strip() for text in await self.options.all_inner_texts()]
+            await self.close()
             return offered
-        self._pick(match.first)
+        await self._pick(match.first)
         return None
 
-    def choose_nth_of(self, label: str, index: int) -> None:
+    async def choose_nth_of(self, label: str, index: int) -> None:
         """Pick the `index`-th option labelled `label` (two members may show the same text)."""
-        self.root.click()
+        await self.root.click()
         match = self.options.filter(has_text=exact(label))
-        self._pick(match.nth(index))
+        await self._pick(match.nth(index))
 
-    def _pick(self, option: Locator) -> None:
+    async def _pick(self, option: Locator) -> None:
         """Choose an option of the open list, and wait for the list to close.
 
         The option gets a DOM `click` event, which is all Element UI's el-option listens to
@@ -128,16 +128,16 @@ class Select(_Widget):
         ~0.1 CPU-s a row in all (30 rows, c=1, interleaved). The list closing shows the choice
         was taken, and every field is read back after the form is filled.
         """
-        option.dispatch_event("click", timeout=self.timeout)  # (waits for a visible match)
-        self._wait_closed()
+        await option.dispatch_event("click", timeout=self.timeout)  # (waits for a visible match)
+        await self._wait_closed()
 
-    def close(self) -> None:
-        self.input.press("Escape")
-        self._wait_closed()
+    async def close(self) -> None:
+        await self.input.press("Escape")
+        await self._wait_closed()
 
-    def _wait_closed(self) -> None:
+    async def _wait_closed(self) -> None:
         # The next select's options must not be confused with this one's.
-        self.dropdown.first.wait_for(state="hidden", timeout=self.timeout)
+        await self.dropdown.first.wait_for(state="hidden", timeout=self.timeout)
 
 
 class OrgCascader(_Widget):
@@ -155,10 +155,10 @@ class OrgCascader(_Widget):
     def nodes(self, level: int) -> Locator:
         return self.menu(level).locator(self._css("node"))
 
-    def value(self) -> str:
-        return self.input.input_value().strip()
+    async def value(self) -> str:
+        return (await self.input.input_value()).strip()
 
-    def choose(self, path: list[str]) -> None:
+    async def choose(self, path: list[str]) -> None:
         """Walk `path` level by level (exact names) and check its last node.
 
         Needs a fresh cascader (`TransferForm.open()` first): each expansion loads its level
@@ -169,48 +169,49 @@ class OrgCascader(_Widget):
         from rpa.portal.orgtree import OrgNode  # (orgtree imports this module)
 
         orgtree_url = self.catalog.api_path("orgtree")
-        self.root.click()
-        self.popper.wait_for(timeout=self.timeout)
+        await self.root.click()
+        await self.popper.wait_for(timeout=self.timeout)
         parent = TOP_LEVEL
         nodes = self.nodes(0)
         # The top level was loaded when the cascader appeared: read it from the page.
-        self._wait_for_top(nodes)
-        level_nodes = self._read_level(nodes)
+        await self._wait_for_top(nodes)
+        level_nodes = await self._read_level(nodes)
         for level, name in enumerate(path):
             names = [n for n, _ in level_nodes]
             if name not in names:
-                self.close()
+                await self.close()
                 raise OrgNotFound(parent, name, names)
             index = names.index(name)
             node = self.nodes(level).nth(index)
             if level == len(path) - 1:
-                node.locator(self._css("node_radio")).click()
+                await node.locator(self._css("node_radio")).click()
                 break
             if not level_nodes[index][1]:
-                self.close()
+                await self.close()
                 raise OrgNotFound(name, path[level + 1], [])
-            with self.page.expect_response(lambda r: url_path(r.url) == orgtree_url, timeout=self.timeout) as info:
-                node.click()
+            async with self.page.expect_response(lambda r: url_path(r.url) == orgtree_url, timeout=self.timeout) as info:
+                await node.click()
             # The portal's answer is what the next level holds (the menu shows the same, in order).
-            children = [OrgNode.from_api(item) for item in portal_results(info.value, self.catalog, "getorgtree") or []]
+            answer = await portal_results(await info.value, self.catalog, "getorgtree")
+            children = [OrgNode.from_api(item) for item in answer or []]
             level_nodes = [(c.name, not c.is_leaf) for c in children]
             parent = name
-        expect(self.input).to_have_value(self.catalog.text("orgpicker.separator").join(path), timeout=self.timeout)
-        self.close()
+        await expect(self.input).to_have_value(self.catalog.text("orgpicker.separator").join(path), timeout=self.timeout)
+        await self.close()
 
-    def _wait_for_top(self, nodes: Locator) -> None:
+    async def _wait_for_top(self, nodes: Locator) -> None:
         error = self.catalog.locator(self.page, "widgets.message_error")
         signin = self.catalog.locator(self.page, "signin.submit")
-        nodes.first.or_(error).or_(signin).first.wait_for(timeout=self.timeout)
-        if nodes.count() == 0:
-            if signin.count():
+        await nodes.first.or_(error).or_(signin).first.wait_for(timeout=self.timeout)
+        if await nodes.count() == 0:
+            if await signin.count():
                 raise SessionExpired("门户登录已超时（选择申请转入组织时跳转到了登录页）。")
-            text = "；".join(t.strip() for t in error.all_inner_texts())
+            text = "；".join(t.strip() for t in await error.all_inner_texts())
             raise PortalBusy(f"门户没能载入组织树：{text or '无说明'}，请稍后重试。")
 
-    def _read_level(self, nodes: Locator) -> list[tuple[str, bool]]:
+    async def _read_level(self, nodes: Locator) -> list[tuple[str, bool]]:
         """(name, may have children) of every node of one level, in order."""
-        found = nodes.evaluate_all(
+        found = await nodes.evaluate_all(
             """(nodes, [labelCss, expandCss, loadingCss]) => nodes.map(node => {
                  const label = node.querySelector(labelCss);
                  const more = !!(node.querySelector(expandCss) || node.querySelector(loadingCss));
@@ -220,8 +221,8 @@ class OrgCascader(_Widget):
         )
         return [(str(name), bool(more)) for name, more in found]
 
-    def close(self) -> None:
+    async def close(self) -> None:
         """Close the popper: Escape on the cascader's own input (its keydown handler)."""
-        if self.popper.is_visible():
-            self.input.press("Escape")
-            self.popper.wait_for(state="hidden", timeout=self.timeout)
+        if await self.popper.is_visible():
+            await self.input.press("Escape")
+            await self.popper.wait_for(state="hidden", timeout=self.timeout)

@@ -8,7 +8,7 @@ import time
 import urllib.error
 
 import pytest
-from playwright.sync_api import expect
+from playwright.async_api import expect
 
 from fixtures.mock_portal.client import PortalSession
 from fixtures.mock_portal.pages import MockPortalPage
@@ -109,31 +109,31 @@ def test_faults_never_touch_the_mock_api_or_the_pages(mock_server, portal):
         assert resp.status == 200
 
 
-def test_a_dropped_answer_in_the_page_shows_an_error_while_the_application_is_stored(page, account, portal):
+async def test_a_dropped_answer_in_the_page_shows_an_error_while_the_application_is_stored(page, account, portal):
     member = portal.members(branch=BRANCH)[0]
     ui = MockPortalPage(page)
-    ui.sign_in(account)
-    ui.open_transfer_out()
-    ui.choose_member(member)
-    ui.fill_common()
-    ui.choose("转出原因", "转往特殊单位团组织")
+    await ui.sign_in(account)
+    await ui.open_transfer_out()
+    await ui.choose_member(member)
+    await ui.fill_common()
+    await ui.choose("转出原因", "转往特殊单位团组织")
     portal.faults(drop_after_commit_rate=1)
-    ui.submit()
-    expect(page.locator(".el-message--error")).to_be_visible()
-    expect(ui.current_stage()).to_have_text("提交接转申请")
+    await ui.submit()
+    await expect(page.locator(".el-message--error")).to_be_visible()
+    await expect(ui.current_stage()).to_have_text("提交接转申请")
     (app,) = portal.applications()
     assert app["id_number"] == member["id_number"]
 
 
-def test_a_busy_portal_shows_its_message_in_the_page(page, account, portal):
+async def test_a_busy_portal_shows_its_message_in_the_page(page, account, portal):
     member = portal.members(branch=BRANCH)[0]
     ui = MockPortalPage(page)
-    ui.sign_in(account)
-    ui.open_transfer_out()
-    ui.choose_member(member)
-    ui.fill_common()
-    ui.choose("转出原因", "转往特殊单位团组织")
+    await ui.sign_in(account)
+    await ui.open_transfer_out()
+    await ui.choose_member(member)
+    await ui.fill_common()
+    await ui.choose("转出原因", "转往特殊单位团组织")
     portal.faults(error_rate=1, seed=2)
-    ui.submit()
-    expect(page.locator(".el-message--error")).to_have_text(re.compile("系统繁忙，请稍后再试|服务器错误（HTTP 500）"))
+    await ui.submit()
+    await expect(page.locator(".el-message--error")).to_have_text(re.compile("系统繁忙，请稍后再试|服务器错误（HTTP 500）"))
     assert portal.applications() == []

@@ -73,20 +73,20 @@ def study_row(member: dict) -> TransferRow:
     )
 
 
-def test_a_relabelled_portal_works_once_the_same_labels_are_changed_in_the_catalog(
+async def test_a_relabelled_portal_works_once_the_same_labels_are_changed_in_the_catalog(
     relabelled, edited_selectors, browser, tmp_path
 ):
     settings = settings_for(relabelled, tmp_path, selectors_dir=edited_selectors, timeout_ms=10_000)
     session = PortalSession(settings, browser)
-    session.sign_in()
-    form = TransferForm(session.new_context().new_page(), session.catalog, settings.timeout_ms)
+    await session.sign_in()
+    form = TransferForm(await (await session.new_context()).new_page(), session.catalog, settings.timeout_ms)
     member = relabelled.members()[0]
 
-    form.open()
-    form.fill(study_row(member))
-    form.reason_select.get_by_text("转出类型", exact=True).wait_for()  # the page really says it differently
-    form.submit()
-    session.close()
+    await form.open()
+    await form.fill(study_row(member))
+    await form.reason_select.get_by_text("转出类型", exact=True).wait_for()  # the page really says it differently
+    await form.submit()
+    await session.close()
 
     [app] = relabelled.applications()
     assert app["reason"] == "升学"  # canonical in the portal's store
@@ -94,38 +94,38 @@ def test_a_relabelled_portal_works_once_the_same_labels_are_changed_in_the_catal
     assert app["id_number"] == member["id_number"]
 
 
-def test_the_shipped_catalog_against_a_relabelled_portal_stops_quickly_with_a_clear_error(
+async def test_the_shipped_catalog_against_a_relabelled_portal_stops_quickly_with_a_clear_error(
     relabelled, browser, tmp_path
 ):
     settings = settings_for(relabelled, tmp_path, timeout_ms=2_000)
     session = PortalSession(settings, browser)
-    session.sign_in()
-    form = TransferForm(session.new_context().new_page(), session.catalog, settings.timeout_ms)
+    await session.sign_in()
+    form = TransferForm(await (await session.new_context()).new_page(), session.catalog, settings.timeout_ms)
 
-    form.open()
+    await form.open()
     started = time.monotonic()
     with pytest.raises(ConfigError) as caught:
-        form.fill(study_row(relabelled.members()[0]))
-    session.close()
+        await form.fill(study_row(relabelled.members()[0]))
+    await session.close()
 
     assert time.monotonic() - started < 15
     assert "转出原因" in caught.value.message and "portal.toml" in caught.value.message
     assert relabelled.applications() == []
 
 
-def test_a_catalog_with_the_new_field_label_but_an_old_option_names_the_options_offered(
+async def test_a_catalog_with_the_new_field_label_but_an_old_option_names_the_options_offered(
     relabelled, edited_selectors, browser, tmp_path
 ):
     catalog = edited_selectors / "portal.toml"
     catalog.write_text(catalog.read_text(encoding="utf-8").replace('"升学" = "升学深造"', '"升学" = "升学"'), encoding="utf-8")
     settings = settings_for(relabelled, tmp_path, selectors_dir=edited_selectors, timeout_ms=2_000)
     session = PortalSession(settings, browser)
-    session.sign_in()
-    form = TransferForm(session.new_context().new_page(), session.catalog, settings.timeout_ms)
+    await session.sign_in()
+    form = TransferForm(await (await session.new_context()).new_page(), session.catalog, settings.timeout_ms)
 
-    form.open()
+    await form.open()
     with pytest.raises(ConfigError) as caught:
-        form.fill(study_row(relabelled.members()[0]))
-    session.close()
+        await form.fill(study_row(relabelled.members()[0]))
+    await session.close()
 
     assert "没有选项 '升学'" in caught.value.message and "升学深造" in caught.value.message

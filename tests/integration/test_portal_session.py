@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import stat
@@ -9,6 +10,7 @@ import threading
 import zipfile
 
 import pytest
+import pytest_asyncio
 
 from fixtures.mock_portal.client import MockClient, MockPortal
 from fixtures.mock_portal.faults import Faults
@@ -30,12 +32,12 @@ SCHOOL = ["团湖北省委", "三峡大学团委"]
 STREET = ["团湖北省委", "团宜昌市委", "团西陵区委", "团西陵街道工委", "西陵街道流动团员团支部"]
 
 
-@pytest.fixture
-def session(settings, browser):
+@pytest_asyncio.fixture
+async def session(settings, browser):
     session = PortalSession(settings, browser)
-    session.sign_in()
+    await session.sign_in()
     yield session
-    session.close()
+    await session.close()
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +73,11 @@ class Console:
         self.lines.append(str(text))
 
 
-def apply_via_api(session: PortalSession, member: dict) -> int:
+async def apply_via_api(session: PortalSession, member: dict) -> int:
     """Store an application the way the Vue app does, straight through the API."""
-    branch = next(b for b in session.api("branches") if b["branchName"] == member["branch"])
-    found = next(m for m in session.api("members", branchId=branch["branchId"]) if m["idNumber"] == member["id_number"])
-    result = session.api(
+    branch = next(b for b in await session.api("branches") if b["branchName"] == member["branch"])
+    found = next(m for m in await session.api("members", branchId=branch["branchId"]) if m["idNumber"] == member["id_number"])
+    result = await session.api(
         "transfer/apply", memberId=found["memberId"], phone="13912345678", contact="母亲", reasonCode="06",
         studyTypeCode="", provinceFlag="0", province="", targetLeagueId="", targetFullName="", remark="",
     )
@@ -85,7 +87,7 @@ def apply_via_api(session: PortalSession, member: dict) -> int:
 # --- signing in -----------------------------------------------------------------------------------
 
 
-def test_signing_in_saves_the_session_readable_only_by_the_user(session, settings):
+async def test_signing_in_saves_the_session_readable_only_by_the_user(session, settings):
     file = settings.session_file
 
     assert stat.S_IMODE(file.stat().st_mode) == 0o600
@@ -94,65 +96,65 @@ def test_signing_in_saves_the_session_readable_only_by_the_user(session, setting
     assert settings.password.get_secret_value() not in file.read_text(encoding="utf-8")
 
 
-def test_a_saved_session_is_reused_without_signing_in_again(session, settings, browser):
+async def test_a_saved_session_is_reused_without_signing_in_again(session, settings, browser):
     before = settings.session_file.read_bytes()
 
     again = PortalSession(settings, browser)
-    again.sign_in()
+    await again.sign_in()
 
     assert settings.session_file.read_bytes() == before
-    assert again.api("userinfo")["orgName"] == "德州学院团委"
-    again.close()
+    assert (await again.api("userinfo"))["orgName"] == "德州学院团委"
+    await again.close()
 
 
-def test_a_stale_saved_session_is_replaced_by_a_new_sign_in(settings, browser, mock_server):
+async def test_a_stale_saved_session_is_replaced_by_a_new_sign_in(settings, browser, mock_server):
     host = mock_server.url.split("//")[1].split(":")[0]
     stale = {"cookies": [{"name": "zhtj_session", "value": "gone", "domain": host, "path": "/", "expires": -1,
                           "httpOnly": True, "secure": False, "sameSite": "Lax"}], "origins": []}
     settings.session_file.write_text(json.dumps(stale), encoding="utf-8")
 
     session = PortalSession(settings, browser)
-    session.sign_in()
+    await session.sign_in()
 
     cookies = json.loads(settings.session_file.read_text(encoding="utf-8"))["cookies"]
     assert [c["value"] for c in cookies if c["name"] == "zhtj_session"] != ["gone"]
-    assert session.api("userinfo")["username"] == settings.username
-    session.close()
+    assert (await session.api("userinfo"))["username"] == settings.username
+    await session.close()
 
 
-def test_a_wrong_password_is_a_config_error_that_never_shows_the_password(settings, browser):
+async def test_a_wrong_password_is_a_config_error_that_never_shows_the_password(settings, browser):
     wrong = settings.model_copy(update={"password": type(settings.password)("Wrong#Pass-123")})
 
     with pytest.raises(ConfigError) as caught:
-        PortalSession(wrong, browser).sign_in()
+        await PortalSession(wrong, browser).sign_in()
 
     assert "账号或密码错误" in caught.value.message and "RPA_PASSWORD" in caught.value.message
     assert "Wrong#Pass-123" not in caught.value.message
     assert not wrong.session_file.exists()
 
 
-def test_no_password_and_no_saved_session_asks_for_rpa_login(settings, browser):
+async def test_no_password_and_no_saved_session_asks_for_rpa_login(settings, browser):
     bare = settings.model_copy(update={"password": type(settings.password)("")})
 
     with pytest.raises(CaptchaRequired, match="rpa login"):
-        PortalSession(bare, browser).sign_in()
+        await PortalSession(bare, browser).sign_in()
 
 
-def test_a_portal_that_is_not_there_is_unreachable(settings, browser):
+async def test_a_portal_that_is_not_there_is_unreachable(settings, browser):
     with socket.socket() as probe:  # a port that nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     nowhere = settings.model_copy(update={"portal_url": f"http://127.0.0.1:{port}"})
 
     with pytest.raises(PortalUnreachable, match=f"127.0.0.1:{port}"):
-        PortalSession(nowhere, browser).sign_in()
+        await PortalSession(nowhere, browser).sign_in()
 
 
-def test_a_captcha_on_the_sign_in_page_asks_for_rpa_login(settings, browser, captcha_server):
+async def test_a_captcha_on_the_sign_in_page_asks_for_rpa_login(settings, browser, captcha_server):
     guarded = settings.model_copy(update={"portal_url": captcha_server.url})
 
     with pytest.raises(CaptchaRequired) as caught:
-        PortalSession(guarded, browser).sign_in()
+        await PortalSession(guarded, browser).sign_in()
 
     assert "请先运行 rpa login" in caught.value.message
 
@@ -162,10 +164,10 @@ def test_rpa_login_saves_the_session_once_the_secretary_types_the_captcha(settin
     client = MockClient(captcha_server.url)
     console = Console()
 
-    def secretary(page):
+    async def secretary(page):
         # What the secretary does in the window: read the image, type it, click 登录.
-        page.locator("#captcha").fill(client.captcha())
-        page.get_by_role("button", name="登录").click()
+        await page.locator("#captcha").fill(client.captcha())
+        await page.get_by_role("button", name="登录").click()
 
     code = in_thread(interactive_login, guarded, console, headless=True, secretary=secretary)
 
@@ -186,25 +188,25 @@ def test_rpa_login_gives_up_with_2_when_nobody_signs_in(settings, captcha_server
     assert not guarded.session_file.exists()
 
 
-def test_a_new_context_is_signed_in_in_chinese_with_the_configured_timeout(session, settings):
-    context = session.new_context()
-    page = context.new_page()
+async def test_a_new_context_is_signed_in_in_chinese_with_the_configured_timeout(session, settings):
+    context = await session.new_context()
+    page = await context.new_page()
 
-    page.goto("/zhtj/center")
+    await page.goto("/zhtj/center")
 
-    page.get_by_text("退出", exact=True).wait_for()
-    assert page.evaluate("navigator.language") == "zh-CN"
+    await page.get_by_text("退出", exact=True).wait_for()
+    assert await page.evaluate("navigator.language") == "zh-CN"
     assert page.viewport_size == {"width": 1280, "height": 900}
 
 
-def test_a_trace_of_a_row_context_never_holds_the_password(session, settings, tmp_path):
-    context = session.new_context()
-    context.tracing.start(screenshots=True, snapshots=True)
-    page = context.new_page()
-    page.goto("/zhtj/center/transfer/out")
-    page.get_by_text("选择转出人").wait_for()
+async def test_a_trace_of_a_row_context_never_holds_the_password(session, settings, tmp_path):
+    context = await session.new_context()
+    await context.tracing.start(screenshots=True, snapshots=True)
+    page = await context.new_page()
+    await page.goto("/zhtj/center/transfer/out")
+    await page.get_by_text("选择转出人").wait_for()
     trace = tmp_path / "trace.zip"
-    context.tracing.stop(path=trace)
+    await context.tracing.stop(path=trace)
 
     password = settings.password.get_secret_value().encode()
     with zipfile.ZipFile(trace) as archive:
@@ -214,35 +216,35 @@ def test_a_trace_of_a_row_context_never_holds_the_password(session, settings, tm
 # --- the API ----------------------------------------------------------------------------------------
 
 
-def test_the_api_answers_the_results_of_a_good_call(session):
-    assert session.api("userinfo") == {"username": "dzxytw", "orgName": "德州学院团委"}
+async def test_the_api_answers_the_results_of_a_good_call(session):
+    assert await session.api("userinfo") == {"username": "dzxytw", "orgName": "德州学院团委"}
 
 
-def test_the_api_turns_1009_into_session_expired(session, portal):
+async def test_the_api_turns_1009_into_session_expired(session, portal):
     portal.faults(expire_after_requests=1)
-    session.api("userinfo")  # the one call the session still has
+    await session.api("userinfo")  # the one call the session still has
 
     with pytest.raises(SessionExpired, match="您的登录已超时"):
-        session.api("userinfo")
+        await session.api("userinfo")
 
 
-def test_the_api_turns_a_busy_answer_into_portal_busy(session, portal):
+async def test_the_api_turns_a_busy_answer_into_portal_busy(session, portal):
     portal.faults(error_rate=1, seed=_seed_whose_first_fault_is("busy"))
 
     with pytest.raises(PortalBusy, match="系统繁忙"):
-        session.api("userinfo")
+        await session.api("userinfo")
 
 
-def test_the_api_turns_http_500_into_portal_busy(session, portal):
+async def test_the_api_turns_http_500_into_portal_busy(session, portal):
     portal.faults(error_rate=1, seed=_seed_whose_first_fault_is("http500"))
 
     with pytest.raises(PortalBusy, match="HTTP 500"):
-        session.api("userinfo")
+        await session.api("userinfo")
 
 
-def test_the_api_turns_another_refusal_into_portal_rejected_with_the_portals_words(session):
+async def test_the_api_turns_another_refusal_into_portal_rejected_with_the_portals_words(session):
     with pytest.raises(PortalRejected, match="申请不存在"):
-        session.api("transfer/revoke", applicationId=99999)
+        await session.api("transfer/revoke", applicationId=99999)
 
 
 def _seed_whose_first_fault_is(kind: str) -> int:
@@ -257,11 +259,11 @@ def _seed_whose_first_fault_is(kind: str) -> int:
 # --- the history ------------------------------------------------------------------------------------
 
 
-def test_find_application_finds_the_members_open_application(session, portal):
+async def test_find_application_finds_the_members_open_application(session, portal):
     member = portal.members()[10]
-    application_id = apply_via_api(session, member)
+    application_id = await apply_via_api(session, member)
 
-    entry = find_application(session, member["id_number"])
+    entry = await find_application(session, member["id_number"])
 
     assert entry is not None
     assert entry.application_id == application_id
@@ -270,36 +272,36 @@ def test_find_application_finds_the_members_open_application(session, portal):
     assert entry.target == "特殊单位专属库"
 
 
-def test_find_application_finds_nothing_for_a_member_without_one(session, portal):
+async def test_find_application_finds_nothing_for_a_member_without_one(session, portal):
     members = portal.members()
-    apply_via_api(session, members[10])
+    await apply_via_api(session, members[10])
 
-    assert find_application(session, members[11]["id_number"]) is None
+    assert await find_application(session, members[11]["id_number"]) is None
 
 
-def test_find_application_ignores_a_revoked_application(session, portal):
+async def test_find_application_ignores_a_revoked_application(session, portal):
     member = portal.members()[12]
-    application_id = apply_via_api(session, member)
-    session.api("transfer/revoke", applicationId=application_id)
+    application_id = await apply_via_api(session, member)
+    await session.api("transfer/revoke", applicationId=application_id)
 
-    assert find_application(session, member["id_number"]) is None
+    assert await find_application(session, member["id_number"]) is None
 
 
-def test_find_application_does_not_take_an_error_for_not_found(session, portal):
+async def test_find_application_does_not_take_an_error_for_not_found(session, portal):
     portal.faults(expire_after_requests=1)
-    session.api("userinfo")
+    await session.api("userinfo")
 
     with pytest.raises(SessionExpired):
-        find_application(session, portal.members()[0]["id_number"])
+        await find_application(session, portal.members()[0]["id_number"])
 
 
-def test_the_history_page_lists_the_members_application(session, portal, settings):
+async def test_the_history_page_lists_the_members_application(session, portal, settings):
     member = portal.members()[13]
-    apply_via_api(session, member)
-    page = HistoryPage(session.new_context().new_page(), session.catalog, settings.timeout_ms)
+    await apply_via_api(session, member)
+    page = HistoryPage(await (await session.new_context()).new_page(), session.catalog, settings.timeout_ms)
 
-    page.open()
-    rows = page.search(member["id_number"])
+    await page.open()
+    rows = await page.search(member["id_number"])
 
     assert len(rows) == 1
     assert member["name"] in rows[0] and member["id_number"][:4] + "*" * 10 + member["id_number"][-4:] in rows[0]
@@ -310,67 +312,59 @@ def test_the_history_page_lists_the_members_application(session, portal, setting
 # --- the org tree -------------------------------------------------------------------------------------
 
 
-def test_an_existing_path_passes_the_check(session):
-    OrgTree(session).check_path(STREET)
+async def test_an_existing_path_passes_the_check(session):
+    await OrgTree(session).check_path(STREET)
 
 
-def test_a_missing_level_names_its_parent_and_what_the_parent_holds(session):
+async def test_a_missing_level_names_its_parent_and_what_the_parent_holds(session):
     with pytest.raises(OrgNotFound) as caught:
-        OrgTree(session).check_path(["团湖北省委", "团宜昌市委", "三峡大学团委"])
+        await OrgTree(session).check_path(["团湖北省委", "团宜昌市委", "三峡大学团委"])
 
     assert caught.value.context["parent"] == "团宜昌市委"
     assert caught.value.context["missing"] == "三峡大学团委"
     assert "团西陵区委" in caught.value.context["available"]
 
 
-def test_a_path_below_a_leaf_is_missing_with_nothing_there(session):
+async def test_a_path_below_a_leaf_is_missing_with_nothing_there(session):
     with pytest.raises(OrgNotFound) as caught:
-        OrgTree(session).check_path([*STREET, "不存在的支部"])
+        await OrgTree(session).check_path([*STREET, "不存在的支部"])
 
     assert caught.value.context["parent"] == "西陵街道流动团员团支部"
     assert caught.value.context["available"] == []
 
 
-def test_each_level_of_the_tree_is_fetched_once_per_run(session):
+async def test_each_level_of_the_tree_is_fetched_once_per_run(session):
     fetched: list[str] = []
     real_api = session.api
 
-    def counting_api(path, **form):
+    async def counting_api(path, **form):
         if path == "getorgtree":
             fetched.append(form["pid"])
-        return real_api(path, **form)
+        return await real_api(path, **form)
 
     session.api = counting_api  # the test watches the session's calls; the page is untouched
     cache = OrgCache()
     tree, other = OrgTree(session, cache), OrgTree(session, cache)
 
-    tree.check_path(STREET)
-    tree.check_path(SCHOOL)
-    other.check_path([*STREET[:-1], "西陵街道青年之家"])
+    await tree.check_path(STREET)
+    await tree.check_path(SCHOOL)
+    await other.check_path([*STREET[:-1], "西陵街道青年之家"])
     with pytest.raises(OrgNotFound):
-        other.check_path(["团湖北省委", "团宜昌市委", "三峡大学团委"])
+        await other.check_path(["团湖北省委", "团宜昌市委", "三峡大学团委"])
 
     assert len(fetched) == len(set(fetched)) == cache.fetches == 5  # top + the 4 levels below it
 
 
-def test_the_cache_fetches_a_level_once_even_when_threads_ask_together():
+async def test_the_cache_fetches_a_level_once_even_when_tasks_ask_together():
     cache = OrgCache()
     calls = []
-    started = threading.Barrier(8)
 
-    def fetch(pid):
+    async def fetch(pid):
         calls.append(pid)
+        await asyncio.sleep(0.05)  # the portal takes a while: the other tasks ask meanwhile
         return []
 
-    def ask():
-        started.wait()
-        cache.get("42", fetch)
-
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    await asyncio.gather(*(cache.get("42", fetch) for _ in range(8)))
 
     assert calls == ["42"]
 

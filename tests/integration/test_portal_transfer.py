@@ -6,10 +6,12 @@ module, as runs reuse it), fills a row with `TransferForm`, and looks at `/__moc
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import time
 
 import pytest
+import pytest_asyncio
 
 from fixtures.mock_portal.client import MockClient
 from fixtures.mock_portal.faults import Faults
@@ -51,39 +53,39 @@ def module_settings(mock_server, tmp_path_factory) -> Settings:
     )
 
 
-@pytest.fixture(scope="module")
-def module_session(module_settings, browser):
+@pytest_asyncio.fixture(scope="module")
+async def module_session(module_settings, browser):
     """One signed-in session for the module, as one runner worker keeps it for a whole batch."""
     session = PortalSession(module_settings, browser)
     yield session
-    session.close()
+    await session.close()
 
 
-@pytest.fixture(scope="module")
-def module_page(module_session):
-    module_session.sign_in()
-    return module_session.new_context().new_page()
+@pytest_asyncio.fixture(scope="module")
+async def module_page(module_session):
+    await module_session.sign_in()
+    return await (await module_session.new_context()).new_page()
 
 
-@pytest.fixture
-def form(module_session, module_page, module_settings, portal) -> TransferForm:
+@pytest_asyncio.fixture
+async def form(module_session, module_page, module_settings, portal) -> TransferForm:
     """The form on the module's page, reused between tests as the runner reuses it between rows."""
-    assert _still_signed_in(module_session), "an earlier test expired the shared session: use fresh_form there"
+    assert await _still_signed_in(module_session), "an earlier test expired the shared session: use fresh_form there"
     return TransferForm(module_page, module_session.catalog, module_settings.timeout_ms)
 
 
-@pytest.fixture
-def fresh_form(settings, browser):
+@pytest_asyncio.fixture
+async def fresh_form(settings, browser):
     """A form in a session of its own, for tests that expire the session."""
     session = PortalSession(settings, browser)
-    session.sign_in()
-    yield TransferForm(session.new_context().new_page(), session.catalog, settings.timeout_ms)
-    session.close()
+    await session.sign_in()
+    yield TransferForm(await (await session.new_context()).new_page(), session.catalog, settings.timeout_ms)
+    await session.close()
 
 
-def _still_signed_in(session: PortalSession) -> bool:
+async def _still_signed_in(session: PortalSession) -> bool:
     try:
-        session.api("userinfo")
+        await session.api("userinfo")
     except SessionExpired:
         return False
     return True
@@ -140,15 +142,15 @@ DESTINATIONS = [
 @pytest.mark.parametrize(
     ("destination", "values", "reason", "study_type", "path"), DESTINATIONS, ids=[d[0] for d in DESTINATIONS]
 )
-def test_each_submitted_destination_is_stored_field_by_field(
+async def test_each_submitted_destination_is_stored_field_by_field(
     form, portal, members, destination, values, reason, study_type, path
 ):
     member = members[3]
     row = make_row(member, destination, **values)
 
-    form.open()
-    form.fill(row)
-    result = form.submit()
+    await form.open()
+    await form.fill(row)
+    result = await form.submit()
 
     assert isinstance(result, SubmitResult) and result.created_at
     [app] = stored(portal)
@@ -168,27 +170,27 @@ def test_each_submitted_destination_is_stored_field_by_field(
     assert app["created_at"] == result.created_at
 
 
-def test_a_study_row_without_study_type_is_sent_as_a_regular_university(form, portal, members):
+async def test_a_study_row_without_study_type_is_sent_as_a_regular_university(form, portal, members):
     row = make_row(members[0], "升学", target_path=HUBEI_SCHOOL, study_type=None, remark=None)
 
-    form.open()
-    form.fill(row)
-    form.submit()
+    await form.open()
+    await form.fill(row)
+    await form.submit()
 
     [app] = stored(portal)
     assert app["study_type"] == "普通高校"
     assert app["remark"] is None
 
 
-def test_a_guangdong_target_is_sent_with_the_flag_the_province_and_the_full_name(form, portal, members):
+async def test_a_guangdong_target_is_sent_with_the_flag_the_province_and_the_full_name(form, portal, members):
     row = make_row(
         members[1], "就业（有团组织）", province_flag=True, province="广东",
         target_full_name="共青团广州市天河区委员会", target_path=None,
     )
 
-    form.open()
-    form.fill(row)
-    form.submit()
+    await form.open()
+    await form.fill(row)
+    await form.submit()
 
     [app] = stored(portal)
     assert app["province_flag"] is True
@@ -198,12 +200,12 @@ def test_a_guangdong_target_is_sent_with_the_flag_the_province_and_the_full_name
     assert app["reason"] == "已落实工作单位（工作单位有团组织）"
 
 
-def test_a_central_unit_is_picked_at_the_top_of_the_national_tree_with_the_flag_no(form, portal, members):
+async def test_a_central_unit_is_picked_at_the_top_of_the_national_tree_with_the_flag_no(form, portal, members):
     row = make_row(members[2], "就业（有团组织）", target_path=CENTRAL)
 
-    form.open()
-    form.fill(row)
-    form.submit()
+    await form.open()
+    await form.fill(row)
+    await form.submit()
 
     [app] = stored(portal)
     assert app["province_flag"] is False
@@ -213,13 +215,13 @@ def test_a_central_unit_is_picked_at_the_top_of_the_national_tree_with_the_flag_
 # --- what must not be stored ----------------------------------------------------------------------
 
 
-def test_a_path_that_does_not_exist_names_the_parent_and_lists_what_is_there(form, portal, members):
+async def test_a_path_that_does_not_exist_names_the_parent_and_lists_what_is_there(form, portal, members):
     # FAQ 12: 三峡大学 sits under 团湖北省委, not under 团宜昌市委.
     row = make_row(members[0], "升学", target_path=["团湖北省委", "团宜昌市委", "三峡大学团委"])
 
-    form.open()
+    await form.open()
     with pytest.raises(OrgNotFound) as caught:
-        form.fill(row)
+        await form.fill(row)
 
     error = caught.value
     assert error.context["parent"] == "团宜昌市委"
@@ -229,57 +231,57 @@ def test_a_path_that_does_not_exist_names_the_parent_and_lists_what_is_there(for
     assert stored(portal) == []
 
 
-def test_a_missing_top_level_lists_the_top_of_the_tree(form, members):
+async def test_a_missing_top_level_lists_the_top_of_the_tree(form, members):
     row = make_row(members[0], "升学", target_path=["团北京市委", "北京大学团委"])
 
-    form.open()
+    await form.open()
     with pytest.raises(OrgNotFound) as caught:
-        form.fill(row)
+        await form.fill(row)
 
     assert caught.value.context["missing"] == "团北京市委"
     assert "团湖北省委" in caught.value.context["available"]
     assert "中央企业团工委" in caught.value.context["available"]
 
 
-def test_a_filled_form_that_is_not_submitted_stores_nothing(form, portal, members):
-    form.open()
-    form.fill(make_row(members[0], "就业（有团组织）", target_path=EMPLOYER))
-    form.open()  # the next row: the form starts again from scratch
-    form.fill(make_row(members[1], "未落实", target_path=[*XILING, "西陵街道学社衔接临时团支部"]))
+async def test_a_filled_form_that_is_not_submitted_stores_nothing(form, portal, members):
+    await form.open()
+    await form.fill(make_row(members[0], "就业（有团组织）", target_path=EMPLOYER))
+    await form.open()  # the next row: the form starts again from scratch
+    await form.fill(make_row(members[1], "未落实", target_path=[*XILING, "西陵街道学社衔接临时团支部"]))
 
     assert stored(portal) == []
 
 
-def test_a_member_who_is_not_in_the_branch_is_reported_with_the_branch_members(form, portal, members):
+async def test_a_member_who_is_not_in_the_branch_is_reported_with_the_branch_members(form, portal, members):
     stranger = dict(members[0], id_number="370102200001011236", name="不存在")
-    form.open()
+    await form.open()
     with pytest.raises(MemberNotFound) as caught:
-        form.fill(make_row(stranger, "参军入伍"))
+        await form.fill(make_row(stranger, "参军入伍"))
 
     assert "不存在（3701**********1236）" in caught.value.message
     assert members[0]["name"] in caught.value.message
     assert stored(portal) == []
 
 
-def test_a_branch_that_is_not_in_the_account_is_reported_with_the_branches(form, members):
-    form.open()
+async def test_a_branch_that_is_not_in_the_account_is_reported_with_the_branches(form, members):
+    await form.open()
     with pytest.raises(MemberNotFound) as caught:
-        form.fill(make_row(dict(members[0], branch="清华大学计算机系团支部"), "参军入伍"))
+        await form.fill(make_row(dict(members[0], branch="清华大学计算机系团支部"), "参军入伍"))
 
     assert "清华大学计算机系团支部" in caught.value.message
     assert members[0]["branch"] in caught.value.message
 
 
-def test_a_second_application_for_the_same_member_is_a_duplicate(form, portal, members):
+async def test_a_second_application_for_the_same_member_is_a_duplicate(form, portal, members):
     row = make_row(members[4], "参军入伍")
-    form.open()
-    form.fill(row)
-    form.submit()
+    await form.open()
+    await form.fill(row)
+    await form.submit()
 
-    form.open()
-    form.fill(row)
+    await form.open()
+    await form.fill(row)
     with pytest.raises(DuplicateApplication) as caught:
-        form.submit()
+        await form.submit()
 
     assert "已有业务正在办理" in caught.value.message
     assert len(stored(portal)) == 1
@@ -288,83 +290,83 @@ def test_a_second_application_for_the_same_member_is_a_duplicate(form, portal, m
 # --- the portal misbehaving -------------------------------------------------------------------------
 
 
-def test_an_expired_session_when_opening_the_form_is_session_expired(fresh_form, portal):
+async def test_an_expired_session_when_opening_the_form_is_session_expired(fresh_form, portal):
     portal.faults(expire_after_requests=1)
 
     with pytest.raises(SessionExpired):
-        fresh_form.open()
+        await fresh_form.open()
 
 
-def test_an_expired_session_at_submit_is_session_expired_and_stores_nothing(fresh_form, portal, members):
-    fresh_form.open()
-    fresh_form.fill(make_row(members[0], "涉密单位"))
+async def test_an_expired_session_at_submit_is_session_expired_and_stores_nothing(fresh_form, portal, members):
+    await fresh_form.open()
+    await fresh_form.fill(make_row(members[0], "涉密单位"))
     portal.faults(expire_after_requests=1)  # this session made more calls than that already
 
     with pytest.raises(SessionExpired):
-        fresh_form.submit()
+        await fresh_form.submit()
     assert fresh_form.page.url.split("?")[0].endswith("/zhtj/signin")
     assert stored(portal) == []
 
 
-def test_a_busy_answer_to_submit_is_portal_busy_and_nothing_is_stored(form, portal, members):
-    form.open()
-    form.fill(make_row(members[0], "涉密单位"))
+async def test_a_busy_answer_to_submit_is_portal_busy_and_nothing_is_stored(form, portal, members):
+    await form.open()
+    await form.fill(make_row(members[0], "涉密单位"))
     portal.faults(error_rate=1, seed=_seed_whose_first_fault_is("busy"))
 
     with pytest.raises(PortalBusy):
-        form.submit()
+        await form.submit()
     assert stored(portal) == []
 
 
-def test_an_answer_lost_after_the_portal_stored_the_application_is_answer_lost(form, portal, members):
-    form.open()
-    form.fill(make_row(members[0], "涉密单位"))
+async def test_an_answer_lost_after_the_portal_stored_the_application_is_answer_lost(form, portal, members):
+    await form.open()
+    await form.fill(make_row(members[0], "涉密单位"))
     portal.faults(drop_after_commit_rate=1)
 
     with pytest.raises(AnswerLost) as caught:
-        form.submit()
+        await form.submit()
     assert "接转历史" in caught.value.message  # says to look before trying again
     assert len(stored(portal)) == 1
 
 
-def test_a_server_error_after_the_click_is_answer_lost_not_busy(form, portal, members):
-    form.open()
-    form.fill(make_row(members[0], "涉密单位"))
+async def test_a_server_error_after_the_click_is_answer_lost_not_busy(form, portal, members):
+    await form.open()
+    await form.fill(make_row(members[0], "涉密单位"))
     portal.faults(error_rate=1, seed=_seed_whose_first_fault_is("http500"))
 
     with pytest.raises(AnswerLost):
-        form.submit()
+        await form.submit()
 
 
-def test_no_answer_in_time_after_the_click_is_answer_lost(form, portal, members):
-    form.open()
-    form.fill(make_row(members[0], "涉密单位"))
+async def test_no_answer_in_time_after_the_click_is_answer_lost(form, portal, members):
+    await form.open()
+    await form.fill(make_row(members[0], "涉密单位"))
     portal.faults(latency_ms=2500)
     impatient = TransferForm(form.page, form.catalog, timeout_ms=800)
 
     with pytest.raises(AnswerLost, match="秒内没有答复"):
-        impatient.submit()
+        await impatient.submit()
     # The portal stores it after all: exactly the case the history look before a retry is for.
     deadline = time.monotonic() + 10
     while not stored(portal) and time.monotonic() < deadline:
-        time.sleep(0.1)
+        await asyncio.sleep(0.1)
     assert len(stored(portal)) == 1
 
 
-def test_a_portal_error_while_opening_the_form_is_busy(form, portal):
+async def test_a_portal_error_while_opening_the_form_is_busy(form, portal):
     portal.faults(error_rate=1)
 
     with pytest.raises(PortalBusy):
-        form.open()
+        await form.open()
 
 
-def test_a_tree_level_that_fails_to_load_is_busy_not_a_missing_org(form, portal, members):
-    form.open()
+async def test_a_tree_level_that_fails_to_load_is_busy_not_a_missing_org(form, portal, members):
+    await form.open()
     # The fill's calls: members, the top of the tree, then 团湖北省委's level — which fails.
     portal.faults(error_rate=0.5, seed=_seed_whose_faults_are([None, None, "any"]))
 
     with pytest.raises(PortalBusy):
-        form.fill(make_row(members[0], "升学", target_path=HUBEI_SCHOOL))
+        await form.fill(make_row(members[0], "升学", target_path=HUBEI_SCHOOL))
     assert stored(portal) == []
 
 
@@ -392,40 +394,40 @@ def _seed_whose_first_fault_is(kind: str) -> int:
 # --- evidence ---------------------------------------------------------------------------------------
 
 
-def test_the_screenshot_shows_the_whole_filled_form_with_the_org_path(form, members, shots):
+async def test_the_screenshot_shows_the_whole_filled_form_with_the_org_path(form, members, shots):
     deep = [*XILING, "西陵街道学社衔接临时团支部"]  # longer than the cascader is wide
     row = make_row(members[5], "未落实", target_path=deep)
-    form.open()
-    form.fill(row)
+    await form.open()
+    await form.fill(row)
     path = shots / "row-7.png"
 
-    form.screenshot(path)
+    await form.screenshot(path)
 
     width, height = struct.unpack(">II", path.read_bytes()[16:24])
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert width == 1280 and height > 900  # stretched to show the form down to 提交
-    assert form.org_cascader.locator("input").input_value() == " / ".join(deep)
+    assert await form.org_cascader.locator("input").input_value() == " / ".join(deep)
     assert form.page.viewport_size == {"width": 1280, "height": 900}  # put back after the shot
-    assert form.org_cascader.evaluate("el => el.style.width") == ""  # the widened path too
+    assert await form.org_cascader.evaluate("el => el.style.width") == ""  # the widened path too
 
 
-def test_a_row_read_back_reports_every_field_the_page_shows(form, members):
+async def test_a_row_read_back_reports_every_field_the_page_shows(form, members):
     row = make_row(members[0], "升学", target_path=HUBEI_SCHOOL, study_type="普通高中")
-    form.open()
-    form.fill(row)
+    await form.open()
+    await form.fill(row)
 
-    shown = form.read()
+    shown = await form.read()
 
     assert shown == form.expected(row)
     assert shown["target"] == "团湖北省委 / 三峡大学团委"
     assert shown["id_number"] == row.masked_id
 
 
-def test_the_catalog_of_a_form_is_the_checked_default_one(form):
+async def test_the_catalog_of_a_form_is_the_checked_default_one(form):
     assert form.catalog.path == load_catalog().path
 
 
-def test_the_page_is_loaded_afresh_after_reload_every_rows(form, members):
+async def test_the_page_is_loaded_afresh_after_reload_every_rows(form, members):
     """The menu renews the form, but every `reload_every` rows the page is loaded again (a
     document kept for hundreds of rows grows in memory)."""
     loads: list[str] = []
@@ -433,15 +435,15 @@ def test_the_page_is_loaded_afresh_after_reload_every_rows(form, members):
     form.reload_every = 2
     shown = []
     for member in members[8:13]:
-        form.open()
-        form.fill(make_row(member, "参军入伍"))  # preview: filled, never submitted
-        shown.append(form.read()["name"])
+        await form.open()
+        await form.fill(make_row(member, "参军入伍"))  # preview: filled, never submitted
+        shown.append((await form.read())["name"])
 
     assert len(loads) == 3, loads  # rows 1, 3 and 5 began with a page load; 2 and 4 by the menu
     assert shown == [m["name"] for m in members[8:13]]
 
 
-def test_rows_one_after_another_keep_the_page_and_each_gets_its_own_answer(form, portal, members):
+async def test_rows_one_after_another_keep_the_page_and_each_gets_its_own_answer(form, portal, members):
     """After a clean row the page is kept and the next member chosen in the card (no page
     load), as the runner does between rows; each submit reads its own answer, not the toast of
     the row before."""
@@ -451,14 +453,14 @@ def test_rows_one_after_another_keep_the_page_and_each_gets_its_own_answer(form,
     previewed = make_row(members[6], "升学", target_path=HUBEI_SCHOOL)
     second = make_row(members[7], "升学", province_flag=True, province="广东", target_full_name="中山大学团委")
 
-    form.open()
-    form.fill(first)
-    result_first = form.submit()
-    form.open()
-    form.fill(previewed)  # preview: filled, never submitted
-    form.open()
-    form.fill(second)
-    result_second = form.submit()
+    await form.open()
+    await form.fill(first)
+    result_first = await form.submit()
+    await form.open()
+    await form.fill(previewed)  # preview: filled, never submitted
+    await form.open()
+    await form.fill(second)
+    result_second = await form.submit()
 
     assert len(loads) <= 1, loads  # only the first open loaded the page (if it wasn't there yet)
     by_id = {app["id"]: app for app in stored(portal)}
@@ -471,7 +473,7 @@ def test_rows_one_after_another_keep_the_page_and_each_gets_its_own_answer(form,
     assert app["reason"] == "升学" and app["target_path"] is None
 
 
-def test_the_next_member_of_the_same_branch_is_chosen_from_the_list_the_card_already_holds(
+async def test_the_next_member_of_the_same_branch_is_chosen_from_the_list_the_card_already_holds(
         form, portal, members):
     """Two members of one branch one after the other: one page load, one member list asked of
     the portal, a fresh form for the second (nothing left from the first), both stored as filled."""
@@ -481,12 +483,12 @@ def test_the_next_member_of_the_same_branch_is_chosen_from_the_list_the_card_alr
     form.page.on("request", lambda r: asked.append(url_path(r.url) if r.resource_type != "document" else "(page)"))
     form._settled = False  # start from a page load, whatever the test before left
 
-    form.open()
-    form.fill(make_row(first, "升学", target_path=HUBEI_SCHOOL, study_type="普通高中"))
-    result_first = form.submit()
-    form.open()
-    form.fill(make_row(second, "参军入伍"))  # no target path: the first row's must be gone
-    result_second = form.submit()
+    await form.open()
+    await form.fill(make_row(first, "升学", target_path=HUBEI_SCHOOL, study_type="普通高中"))
+    result_first = await form.submit()
+    await form.open()
+    await form.fill(make_row(second, "参军入伍"))  # no target path: the first row's must be gone
+    result_second = await form.submit()
 
     assert asked.count("(page)") == 1 and asked.count(form.catalog.api_path("members")) == 1, asked
     by_id = {app["id"]: app for app in stored(portal)}
@@ -496,18 +498,18 @@ def test_the_next_member_of_the_same_branch_is_chosen_from_the_list_the_card_alr
     assert app_second["target_path"] is None and app_second["study_type"] is None
 
 
-def test_the_same_member_twice_in_a_row_gets_a_page_load_not_the_form_of_before(form, members):
+async def test_the_same_member_twice_in_a_row_gets_a_page_load_not_the_form_of_before(form, members):
     """Choosing the member on show again would leave the form as it was: the page is loaded."""
     loads: list[str] = []
     form.page.on("request", lambda r: loads.append(r.url) if r.resource_type == "document" else None)
     member = members[21]
-    form.open()
-    form.fill(make_row(member, "升学", target_path=HUBEI_SCHOOL))
+    await form.open()
+    await form.fill(make_row(member, "升学", target_path=HUBEI_SCHOOL))
     loads.clear()
 
-    form.open()
-    form.fill(make_row(member, "参军入伍"))
+    await form.open()
+    await form.fill(make_row(member, "参军入伍"))
 
     assert len(loads) == 1, loads
-    shown = form.read()
+    shown = await form.read()
     assert shown["name"] == member["name"] and "target" not in shown

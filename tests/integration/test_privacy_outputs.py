@@ -82,8 +82,8 @@ def batch(tmp_path, portal):
     return write_batch(tmp_path / "名单.xlsx", rows), rows
 
 
-def test_no_password_and_no_full_id_number_outside_the_two_registers(tmp_path, portal, account, mock_server,
-                                                                      batch, page):
+async def test_no_password_and_no_full_id_number_outside_the_two_registers(tmp_path, portal, account, mock_server,
+                                                                            batch, page):
     path, rows = batch
     env = portal_env(mock_server.url, account, tmp_path)
     password = env["RPA_PASSWORD"]
@@ -130,12 +130,17 @@ def test_no_password_and_no_full_id_number_outside_the_two_registers(tmp_path, p
 
     # The report shows the `<script>` name as text; nothing in it runs.
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto((submit / "report.html").as_uri())
-    assert page.get_by_text(SCRIPT_NAME).count() >= 1
-    page.get_by_text(SCRIPT_NAME).first.wait_for(state="visible")
+
+    async def on_dialog(dialog):
+        dialogs.append(dialog.message)
+        await dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    await page.goto((submit / "report.html").as_uri())
+    assert await page.get_by_text(SCRIPT_NAME).count() >= 1
+    await page.get_by_text(SCRIPT_NAME).first.wait_for(state="visible")
     assert dialogs == []
-    assert page.locator("script", has_text="alert(1)").count() == 0
+    assert await page.locator("script", has_text="alert(1)").count() == 0
 
 
 def test_a_wrong_password_is_refused_without_being_echoed(tmp_path, portal, account, mock_server, batch):

@@ -111,7 +111,8 @@ def test_retry_reruns_only_the_rows_that_did_not_succeed(tmp_path, portal, setti
 def test_the_circuit_breaker_stops_a_run_against_a_broken_portal_and_retry_finishes_it(tmp_path, portal, settings):
     batch, rows = batch_for(tmp_path, portal, [ARMY, SECRET, ARMY, SECRET, ARMY])
     out = tmp_path / "submit"
-    fragile = settings.model_copy(update={"circuit_breaker": 3, "max_attempts": 2, "timeout_ms": 3000})
+    fragile = settings.model_copy(update={"circuit_breaker": 3, "max_attempts": 2, "timeout_ms": 3000,
+                                          "breaker_pause_s": 0.5})
 
     def break_portal_once_the_first_row_started():
         deadline = time.monotonic() + 60
@@ -128,7 +129,7 @@ def test_the_circuit_breaker_stops_a_run_against_a_broken_portal_and_retry_finis
     breaker.join()
 
     assert code == 1, why(out)
-    assert "连续 3 次" in buf.getvalue()
+    assert "连续 3 行" in buf.getvalue()  # rows that failed after their retries, then a probe that failed
     reached = last_status(out)
     assert len(reached) < 5  # stopped before hammering every row
     portal.faults(error_rate=0)

@@ -161,9 +161,9 @@ def test_a_worker_moves_to_a_new_page_every_page_rows_and_every_row_is_submitted
 ):
     """A page is closed after PAGE_ROWS rows (Playwright's driver keeps every request a page
     made); the rows after it go on in a new page, each member submitted exactly once."""
-    import rpa.runner
+    import rpa.runner.worker
 
-    monkeypatch.setattr(rpa.runner, "PAGE_ROWS", 2)
+    monkeypatch.setattr(rpa.runner.worker, "PAGE_ROWS", 2)
     batch, rows = batch_for(tmp_path, portal, [ARMY, SANXIA, GRID, ARMY, SANXIA])
     out = tmp_path / "submit"
 

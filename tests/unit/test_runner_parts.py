@@ -1,36 +1,54 @@
-"""The runner's small shared parts: the pause between submissions and the circuit breaker."""
+"""The runner's small shared parts: the pause between submissions, the circuit breaker, traces."""
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import time
 import zipfile
 
-from rpa.runner import CircuitBreaker, RateLimiter, scrub_trace
+from rpa.runner.guards import CircuitBreaker, RateLimiter
+from rpa.runner.outputs import scrub_trace
 
 
-def test_the_rate_limiter_keeps_the_pause_between_two_submissions_across_threads():
-    limiter, stop, times = RateLimiter(0.2), threading.Event(), []
+async def test_the_rate_limiter_keeps_the_pause_between_two_submissions_across_workers():
+    limiter, stop, times = RateLimiter(0.2), asyncio.Event(), []
 
-    def submit():
-        limiter.wait(stop)
+    async def submit():
+        await limiter.wait(stop)
         times.append(time.monotonic())
 
-    threads = [threading.Thread(target=submit) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    await asyncio.gather(*(submit() for _ in range(3)))
     times.sort()
     assert all(b - a >= 0.19 for a, b in zip(times, times[1:]))
 
 
-def test_the_circuit_breaker_trips_after_n_failures_in_a_row_and_a_success_resets_it():
-    breaker = CircuitBreaker(3)
-    assert not breaker.failure() and not breaker.failure()
-    breaker.success()
-    assert not breaker.failure() and not breaker.failure()
-    assert breaker.failure() and breaker.tripped
+async def test_the_circuit_breaker_counts_failed_rows_in_a_row_and_a_row_that_went_through_resets_it():
+    breaker = CircuitBreaker(3, pause_s=0)
+    breaker.row_ended(ok=False, transient=True)
+    breaker.row_ended(ok=False, transient=True)
+    breaker.row_ended(ok=True)
+    breaker.row_ended(ok=False, transient=True)
+    breaker.row_ended(ok=False, transient=False)  # a bad row says nothing about the portal
+    breaker.row_ended(ok=False, transient=True)
+    assert not breaker.should_probe
+    breaker.row_ended(ok=False, transient=True)
+    assert breaker.should_probe and not breaker.tripped
+
+
+async def test_the_circuit_breaker_goes_on_when_the_probe_answers_and_trips_when_it_never_does():
+    stop = asyncio.Event()
+    answering, down = CircuitBreaker(1, pause_s=0), CircuitBreaker(1, pause_s=0)
+    for breaker in (answering, down):
+        breaker.row_ended(ok=False, transient=True)
+
+    async def yes() -> bool:
+        return True
+
+    async def no() -> bool:
+        return False
+
+    assert await answering.probe(yes, stop) and not answering.tripped and answering.failed_rows == 0
+    assert not await down.probe(no, stop) and down.tripped
 
 
 def test_a_trace_is_rewritten_with_id_numbers_masked_and_the_password_blanked(tmp_path):

@@ -1,0 +1,104 @@
+"""The preflight: sign in once, then check each row before a worker takes it.
+
+Row by row it reconciles a maybe-sent row with the portal's history and checks the target path
+against the portal's tree, and puts the row in the feed as soon as it has passed. The workers
+start once `signed_in` is set and take rows while this goes on. Rows it settles itself (found
+in the history, a path the portal lacks) are logged as final.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from rpa.errors import BusinessError, SessionExpired
+from rpa.runlog import Status, mask_id
+from rpa.runner.guards import as_rpa_error, backoff, is_transient
+
+if TYPE_CHECKING:
+    from rpa.portal.session import PortalSession
+    from rpa.runner.feed import RowFeed
+    from rpa.runner.job import Item, Job
+
+
+def created_at(obj: object) -> str | None:
+    value = getattr(obj, "created_at", None)
+    return None if value is None else str(value)
+
+
+def session_retrying(job: Job, session: PortalSession) -> AsyncRetrying:
+    """Retries for one portal call: transient errors with backoff; an expired session is
+    renewed (once for everyone) before the next try."""
+    seen = {"generation": session.generation}
+
+    def before(_state: RetryCallState) -> None:
+        seen["generation"] = session.generation
+
+    async def renew_if_expired(state: RetryCallState) -> None:
+        if state.outcome is not None and isinstance(state.outcome.exception(), SessionExpired):
+            await session.renew(seen["generation"])
+
+    return AsyncRetrying(
+        stop=stop_after_attempt(job.settings.max_attempts),
+        wait=backoff(),
+        retry=retry_if_exception(is_transient),
+        before=before,
+        before_sleep=renew_if_expired,
+        reraise=True,
+    )
+
+
+class Preflight:
+    """Signs in, then checks rows one by one and passes each on. Its error, if any, is left in
+    `error`; on a fatal one (captcha, wrong account …) the run stops."""
+
+    def __init__(self, job: Job, session: PortalSession, todo: list[Item], feed: RowFeed) -> None:
+        self.job, self.session, self.todo, self.feed = job, session, todo, feed
+        self.signed_in = asyncio.Event()
+        self.error: BaseException | None = None
+
+    def named_error(self) -> BaseException | None:
+        """`error`, Playwright's own errors named in the tool's words."""
+        error = self.error
+        return as_rpa_error(error) if error is not None and is_transient(error) else error
+
+    async def run(self) -> None:
+        try:
+            await self._check_rows()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - told by the caller, in the run's words
+            self.error = exc
+            if self.signed_in.is_set() and not is_transient(exc):
+                self.job.fail_fatally(exc)
+        finally:
+            self.feed.close()
+
+    async def _check_rows(self) -> None:
+        from rpa.portal.history import find_application
+        from rpa.portal.orgtree import OrgTree
+
+        job, session = self.job, self.session
+        await session_retrying(job, session)(session.sign_in)
+        self.signed_in.set()
+        tree = OrgTree(session, retrying=session_retrying(job, session))
+        for item in self.todo:
+            if job.stop.is_set():
+                return
+            data, member = item.data, mask_id(item.data.id_number)
+            if item.maybe_sent and job.mode == "submit":
+                entry = await session_retrying(job, session)(find_application, session, data.id_number)
+                if entry is not None:
+                    job.record(item.row, Status.submitted, member=member, created_at=created_at(entry),
+                               screenshot=job.existing_shot(item.row), final=True)
+                    continue
+                item.maybe_sent = False
+            if data.target_path and not data.province_flag:
+                try:
+                    await tree.check_path(list(data.target_path))
+                except BusinessError as exc:
+                    job.record(item.row, Status.invalid, member=member, error=exc, final=True)
+                    continue
+            self.feed.put(item)
