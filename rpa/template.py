@@ -72,10 +72,15 @@ def write_template(out: Path, vocabulary: Vocabulary | None = None) -> None:
     """Write the empty batch to `out` (atomically, mode 0600)."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from rpa.xlsx import HEADER_FONT, TEXT_FORMAT, WRAP, GREY_FILL, set_safe
+    from rpa.xlsx import TEXT_FORMAT, set_safe
+
+    HEADER_FONT = Font(bold=True)
+    GREY_FILL = PatternFill(fill_type="solid", start_color="FFEDEDED", end_color="FFEDEDED")
+    WRAP = Alignment(wrap_text=True, vertical="top")
 
     vocab = vocabulary or load_vocabulary()
     columns = list(Col)

@@ -70,7 +70,7 @@ def text_renamed(path):
     path.write_text("姓名,身份证号,手机号\n张三,370112200307130012,13812345678\n", encoding="utf-8")
 
 
-def old_xls(path):
+def broken_xls(path):
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4000)
 
 
@@ -153,7 +153,7 @@ def no_such_file(path):
 
 UNREADABLE = {
     "text_renamed_to_xlsx": (text_renamed, "不是 Excel 工作簿"),
-    "old_xls_file": (old_xls, "97-2003"),
+    "broken_xls_file": (broken_xls, "97-2003"),
     "password_protected_workbook": (encrypted_xlsx, "密码"),
     "zip_that_is_not_a_workbook": (zip_not_xlsx, "已损坏或不是有效的 .xlsx"),
     "empty_file": (empty_file, "空文件"),

@@ -184,7 +184,7 @@ def test_a_text_file_is_not_an_xlsx(tmp_path):
         load_batch(path)
 
 
-def test_an_old_xls_file_is_refused_with_how_to_convert(tmp_path):
+def test_a_broken_xls_file_is_refused_with_how_to_convert(tmp_path):
     path = tmp_path / "b.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 2000 + "Workbook".encode("utf-16-le"))
     with pytest.raises(BatchFileError, match=r"\.xls.*另存为"):
