@@ -61,6 +61,8 @@ class Col(str, Enum):
     PROVINCE = "转入省份"
     TARGET = "转入组织"
     STUDY_TYPE = "升学类型"
+    UNIT_NAME = "转入单位名称"
+    UNIT_ADDRESS = "转入单位地址"
     ABROAD_PLACE = "境外学习地点"
     ABROAD_TERM = "境外学习期限"
     DOMESTIC_CONTACT = "境内联系人"
@@ -72,6 +74,7 @@ class Col(str, Enum):
 REQUIRED_HEADERS: tuple[Col, ...] = (
     Col.NAME, Col.ID_NUMBER, Col.PHONE, Col.CONTACT, Col.BRANCH, Col.DESTINATION, Col.APPROVAL,
 )
+UNIT_COLUMNS: tuple[Col, ...] = (Col.UNIT_NAME, Col.UNIT_ADDRESS)
 # Other spellings a secretary is likely to use (folded form → column).
 HEADER_ALIASES: dict[str, Col] = {
     "身份证号码": Col.ID_NUMBER,
@@ -129,6 +132,8 @@ class TransferRow(BaseModel):
     target_path: list[str] | None = None  # flag 否: levels from the top of the national tree
     target_full_name: str | None = None  # flag 是: the full name in the BJ/GD/FJ system
     study_type: str | None = None
+    unit_name: str | None = None  # 升学: the admitting school; 就业: the employer
+    unit_address: str | None = None  # its detailed address
     abroad_place: str | None = None
     abroad_term: str | None = None
     domestic_contact: str | None = None
@@ -194,6 +199,7 @@ def load_batch(path: Path | str, *, vocabulary: Vocabulary | None = None) -> Bat
     vocab = vocabulary or load_vocabulary()
     sheet = read_sheet(Path(path))
     checked = rules.check_rows(sheet.rows, sheet.columns, sheet.extra_columns, vocab)
+    _refuse_missing_unit_columns(sheet, checked)
     return Batch(
         path=Path(path),
         sheet_name=sheet.sheet_name,
@@ -205,6 +211,21 @@ def load_batch(path: Path | str, *, vocabulary: Vocabulary | None = None) -> Bat
         preamble=sheet.preamble,
         width=sheet.width,
     )
+
+
+def _refuse_missing_unit_columns(sheet: Sheet, checked: list[CheckedRow]) -> None:
+    """An old batch without 转入单位名称/地址 is fine until some approved row needs them."""
+    missing = [c.value for c in UNIT_COLUMNS if c not in sheet.columns]
+    if not missing:
+        return
+    rows = [r.row for r in checked if any(e.code == "unit_field_missing" for e in r.errors)]
+    if rows:
+        shown = "、".join(map(str, rows[:5])) + ("等" if len(rows) > 5 else "")
+        raise BatchFileError(
+            f"名单缺少“{'”、“'.join(missing)}”列：升学、就业的团员须填写转入单位（录取学校或工作单位）的名称和详细地址"
+            f"（第 {shown} 行）。请在表头中增加这{'两' if len(missing) == 2 else '一'}列并逐行填写，"
+            "或用 `rpa template 名单.xlsx` 生成新模板。"
+        )
 
 
 @dataclass

@@ -15,6 +15,9 @@ Codes (stable; tests, validation.json and the driver rely on them):
     id_check_digit         GB 11643 check digit wrong
     phone_format           not an 11-digit mainland mobile number
     remark_too_long        备注 over 100 characters
+    contact_too_long       常用联系人联系方式 over the portal's 50 characters
+    unit_field_missing     升学/就业 without 转入单位名称 or 转入单位地址
+    unit_field_too_long    转入单位名称 over 100 or 转入单位地址 over 200 characters
     destination_unknown    毕业去向 not one of the §2 table
     province_flag_missing  submitted row without 是/否
     province_flag_invalid  flag is neither 是 nor 否
@@ -54,6 +57,10 @@ from rpa.batch import Col, CheckedRow, RowError, RowStatus, SheetRow, TransferRo
 from rpa.vocabulary import Destination, Retention, TargetKind, Vocabulary, fold
 
 REMARK_MAX = 100
+# The portal's form limits (its inputs' maxlength, as the real form and the mock have them).
+CONTACT_MAX = 50
+UNIT_NAME_MAX = 100
+UNIT_ADDRESS_MAX = 200
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 TARGET_EXAMPLE = "团湖北省委/三峡大学团委"
@@ -238,6 +245,9 @@ def check_row(
     id_number = _id_number(r)
     phone = _phone(r, Col.PHONE)
     contact = r.required(Col.CONTACT)
+    if contact is not None and len(contact) > CONTACT_MAX:
+        r.add(Col.CONTACT, "contact_too_long",
+              f"“{Col.CONTACT.value}”最多 {CONTACT_MAX} 个字，现在有 {len(contact)} 个字：请只填一个联系电话（可加称呼）。")
     branch = r.required(Col.BRANCH)
     remark = r.text(Col.REMARK)
     if remark is not None and len(remark) > REMARK_MAX:
@@ -256,6 +266,8 @@ def check_row(
             fields = {}
         if destination is Destination.STUDY:
             fields["study_type"] = _study_type(r, vocab)
+        if rule.unit:
+            fields.update(_unit_fields(r, destination))
 
     n = len(values)
     raw: dict[str, Any] = {name: (values[pos] if pos < n else None) for name, pos in _names(columns)}
@@ -461,5 +473,26 @@ def _abroad_fields(r: _Row) -> dict:
         if value is None and col.value not in r.bad:
             r.add(col, "abroad_field_missing",
                   f"出国（境）留学的团员团组织关系保留在学校，须登记“{col.value}”：请填写。")
+        out[key] = value
+    return out
+
+
+def _unit_fields(r: _Row, destination: Destination) -> dict:
+    """转入单位名称/地址: the admitting school (升学) or the employer (就业), both required."""
+    what = "录取学校" if destination is Destination.STUDY else "工作单位"
+    out = {}
+    for col, key, limit, example in (
+        (Col.UNIT_NAME, "unit_name", UNIT_NAME_MAX, "三峡大学" if what == "录取学校" else "国网山东省电力公司"),
+        (Col.UNIT_ADDRESS, "unit_address", UNIT_ADDRESS_MAX, "湖北省宜昌市西陵区大学路8号"),
+    ):
+        value = r.text(col)
+        if value is None and col.value not in r.bad:
+            kind = "全称" if col is Col.UNIT_NAME else "所在地详细地址（省、市、区县、街道门牌）"
+            r.add(col, "unit_field_missing",
+                  f"{destination.value}须填写“{col.value}”：{what}的{kind}，如 {example}。")
+        elif value is not None and len(value) > limit:
+            r.add(col, "unit_field_too_long",
+                  f"“{col.value}”最多 {limit} 个字，现在有 {len(value)} 个字：请删减。")
+            value = None
         out[key] = value
     return out

@@ -34,6 +34,7 @@ from batchmaker import (
 from rpa.demo import HEADERS, pick_members, plan_rows, write_batch
 
 BRANCH = "德州学院计算机与信息学院2021级软件工程1班团支部"
+UNIT = {"转入单位名称": "中华人民共和国教育部", "转入单位地址": "北京市西城区西单大木仓胡同37号"}
 SCRIPT_NAME = "<script>alert(1)</script>"
 EMOJI_NAME = "🎓" * 25 + "😀" * 25  # 50 characters, none of them in the BMP
 
@@ -251,12 +252,12 @@ def bad_phone(path):
 
 def study_into_floating_branch(path):
     save(path, [member_row(1), member_row(
-        2, 毕业去向="升学", 转入组织="团山东省委/团德州市委/团德城区委/团新湖街道工委/新湖街道流动团员团支部")])
+        2, 毕业去向="升学", 转入组织="团山东省委/团德州市委/团德城区委/团新湖街道工委/新湖街道流动团员团支部", **UNIT)])
 
 
 def unknown_province(path):
     save(path, [member_row(1), member_row(2, 毕业去向="升学", **{"转入组织是否属于北京/广东/福建": "是",
-                                                             "转入省份": "上海", "转入组织": "复旦大学团委"})])
+                                                             "转入省份": "上海", "转入组织": "复旦大学团委", **UNIT})])
 
 
 def army_with_target(path):
@@ -352,8 +353,9 @@ def full_width_brackets_and_spaces(path):
     def headers(wb, ws):
         ws.cell(row=2, column=HEADERS.index("姓名") + 1).value = " 姓名 "
         ws.cell(row=2, column=HEADERS.index("常用联系人联系方式") + 1).value = "常用联系人联系方式　"
-    save(path, [member_row(1, 毕业去向="就业(有团组织)", 转入组织="中央和国家机关团工委/教育部团委"),
-                member_row(2, 毕业去向="就业（有团组织）", 转入组织="中央和国家机关团工委／教育部团委")], tweak=headers)
+    save(path, [member_row(1, 毕业去向="就业(有团组织)", 转入组织="中央和国家机关团工委/教育部团委", **UNIT),
+                member_row(2, 毕业去向="就业（有团组织）", 转入组织="中央和国家机关团工委／教育部团委", **UNIT)],
+         tweak=headers)
 
 
 def hidden_first_sheet(path):
