@@ -167,10 +167,14 @@ def write_checked(batch: Batch, path: Path) -> None:
 
 def print_summary(batch: Batch, console, *, out: Path | None = None) -> None:
     """Counts per status, then each problem: row, column, message (IDs masked)."""
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
+    # Every value from the batch or the file system is printed as text, never as markup.
     counts = batch.counts()
-    console.print(f"[bold]名单校验：{batch.path.name}[/bold]（工作表“{batch.sheet_name}”，表头在第 {batch.header_row} 行）")
+    console.print(f"[bold]名单校验：{escape(batch.path.name)}[/bold]"
+                  f"（工作表“{escape(batch.sheet_name)}”，表头在第 {batch.header_row} 行）")
     table = Table()
     table.add_column("状态")
     table.add_column("行数", justify="right")
@@ -193,7 +197,7 @@ def print_summary(batch: Batch, console, *, out: Path | None = None) -> None:
         detail.add_column("列", no_wrap=True)
         detail.add_column("问题", overflow="fold")
         for row in shown:
-            detail.add_row(*row)
+            detail.add_row(*map(Text, row))
         console.print(detail)
         if len(problems) > len(shown):
             console.print(f"……另有 {len(problems) - len(shown)} 条，见 {VALIDATION_FILE} 和 {CHECKED_FILE}（--out 目录）。")
@@ -204,4 +208,4 @@ def print_summary(batch: Batch, console, *, out: Path | None = None) -> None:
     else:
         console.print("[green]所有已审批的行都通过了校验。[/green]")
     if out is not None:
-        console.print(f"已写出 {Path(out) / CHECKED_FILE} 和 {Path(out) / VALIDATION_FILE}。")
+        console.print(Text(f"已写出 {Path(out) / CHECKED_FILE} 和 {Path(out) / VALIDATION_FILE}。"))
