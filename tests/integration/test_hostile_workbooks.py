@@ -198,6 +198,105 @@ def test_an_unreadable_file_is_refused_with_a_plain_message_and_nothing_written(
     assert portal.applications() == []
 
 
+# ─── bombs: a small file that unpacks to gigabytes, or makes calamine's grid huge ───────────
+
+GIB = 1 << 30
+
+
+def stream_member(path: Path, part: str, head: bytes, chunk: bytes, count: int, tail: bytes) -> None:
+    """Replace `part` of the workbook with head + chunk * count + tail, deflated as it streams."""
+    src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            if info.filename != part:
+                dst.writestr(info, src.read(info))
+        with dst.open(part, "w") as out:
+            out.write(head)
+            for _ in range(count):
+                out.write(chunk)
+            out.write(tail)
+
+
+def sheet_around(path: Path, body: bytes, count: int, tail: bytes = b"") -> None:
+    """Sheet 1 = a header row, then `body` repeated `count` times, then `tail`."""
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    head, _, rest = xml.partition(b"</row>")
+    stream_member(path, "xl/worksheets/sheet1.xml", head + b"</row>", body, count,
+                  tail + b"</sheetData>" + rest.partition(b"</sheetData>")[2])
+
+
+def one_gb_cell_proper(path):
+    save(path, [member_row(1)], title=None)
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    head, _, rest = xml.partition(b"</row>")
+    stream_member(path, "xl/worksheets/sheet1.xml", head + b'</row><row r="2"><c r="A2" t="inlineStr"><is><t>',
+                  b"A" * (1 << 20), 1024,
+                  b"</t></is></c></row></sheetData>" + rest.partition(b"</sheetData>")[2])
+
+
+def one_gb_styles(path):
+    save(path, [member_row(1)])
+    styles = zipfile.ZipFile(path).read("xl/styles.xml")
+    head, _, tail = styles.partition(b"</styleSheet>")
+    stream_member(path, "xl/styles.xml", head + b"<!--", b" " * (1 << 20), 1024, b"-->" + b"</styleSheet>" + tail)
+
+
+def one_gb_blank_rows(path):
+    save(path, [member_row(1)], title=None)
+    sheet_around(path, b"<row/>" * 174_763, 1024)  # 1 GiB of blank rows (no number: they pack ~1000:1)
+
+
+def lying_zip_header(path):
+    """The blank-rows bomb, its sheet's sizes in both zip headers rewritten to claim 1,000 bytes."""
+    one_gb_blank_rows(path)
+    data = bytearray(path.read_bytes())
+    name = b"xl/worksheets/sheet1.xml"
+    info = zipfile.ZipFile(path).getinfo(name.decode())
+    data[info.header_offset + 22:info.header_offset + 26] = (1000).to_bytes(4, "little")
+    at = data.find(name, data.find(b"PK\x01\x02"))
+    entry = data.rfind(b"PK\x01\x02", 0, at)
+    data[entry + 24:entry + 28] = (1000).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    assert zipfile.ZipFile(path).getinfo(name.decode()).file_size == 1000
+
+
+def negative_shared_string_index(path):
+    save(path, [member_row(1), member_row(2)])
+    rewrite_part(path, "xl/worksheets/sheet1.xml",
+                 lambda xml: re.sub(rb'<c r="A4"[^>]*>.*?</c>', b'<c r="A4" t="s"><v>-1</v></c>', xml, count=1, flags=re.S))
+
+
+def a_16384_column_batch(path):
+    def wide(wb, ws):
+        ws.cell(row=2, column=16384).value = "多余"
+    save(path, [member_row(1)], tweak=wide)
+
+
+BOMBS = {
+    "a_1_gb_cell": (one_gb_cell_proper, "解压后"),
+    "a_1_gb_styles_xml": (one_gb_styles, "styles.xml"),
+    "1_gb_of_blank_rows": (one_gb_blank_rows, "解压后"),
+    "a_zip_header_that_lies_about_the_size": (lying_zip_header, "解压后超过"),
+    "a_negative_shared_string_index": (negative_shared_string_index, "负数编号"),
+    "a_16384_column_batch": (a_16384_column_batch, "XFD"),
+}
+
+
+@pytest.mark.parametrize("case", list(BOMBS))
+def test_a_bomb_is_refused_with_a_plain_message_and_nothing_written(case, tmp_path):
+    build, message = BOMBS[case]
+    batch = tmp_path / "名单.xlsx"
+    build(batch)
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("RPA_")} | {"COLUMNS": "400"}
+
+    proc = rpa("validate", batch, "--out", "checked", env=env, cwd=tmp_path)
+
+    shown = proc.stdout + proc.stderr
+    assert proc.returncode == 2, console_of(proc)
+    assert "Traceback" not in shown and "错误" in shown and flat(message) in flat(shown), console_of(proc)
+    assert not (tmp_path / "checked").exists() or not any((tmp_path / "checked").rglob("*"))
+
+
 # ─── readable files with bad or hostile rows: row-level verdicts ────────────────────────────
 
 
@@ -236,6 +335,10 @@ def whitespace_only_cells(path):
 
 def remark_101(path):
     save(path, [member_row(1, 备注="备" * 100), member_row(2, 备注="注" * 101)])
+
+
+def contact_51(path):
+    save(path, [member_row(1, 常用联系人联系方式="1" * 50), member_row(2, 常用联系人联系方式="1" * 51)])
 
 
 def duplicate_member(path):
@@ -283,6 +386,7 @@ INVALID_ROWS = {
     "id_of_17_characters": (id_too_short, "身份证号", "id_format"),
     "whitespace_only_cells": (whitespace_only_cells, "姓名", "required"),
     "remark_of_101_characters": (remark_101, "备注", "remark_too_long"),
+    "contact_of_51_characters": (contact_51, "常用联系人联系方式", "contact_too_long"),
     "same_member_twice": (duplicate_member, "身份证号", "duplicate_member"),
     "unknown_destination": (unknown_destination, "毕业去向", "destination_unknown"),
     "phone_of_10_digits": (bad_phone, "手机号", "phone_format"),
