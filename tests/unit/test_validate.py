@@ -269,3 +269,15 @@ def test_markup_in_cells_and_file_names_is_printed_literally(tmp_path):
     ok = write_batch(folder / "[red]全部通过.xlsx", [rows[0]])
     result = rpa("validate", str(ok))
     assert result.returncode == 0 and "[red]全部通过.xlsx" in result.stdout, result.stdout + result.stderr
+
+
+def test_xls_and_ods_of_the_same_rows_give_the_same_validation_json(tmp_path):
+    # data/same-rows.ods and .xls were made once from same-rows.xlsx by LibreOffice
+    # (soffice --headless --convert-to ods|xls), as a secretary's other office suites save them.
+    data = Path(__file__).parent / "data"
+    outputs = {}
+    for suffix in ("xlsx", "ods", "xls"):
+        code, _ = run(data / f"same-rows.{suffix}", tmp_path / suffix)
+        outputs[suffix] = (code, (tmp_path / suffix / "validation.json").read_text(encoding="utf-8"))
+    assert outputs["ods"] == outputs["xlsx"] == outputs["xls"]
+    assert outputs["xlsx"][0] == 1 and '"invalid"' in outputs["xlsx"][1] and '"skipped"' in outputs["xlsx"][1]
