@@ -74,11 +74,13 @@ def build_batch(path: Path, rows: int = ROWS) -> Path:
             target = "团湖北省委/三峡大学团委" if dest != "升学" else target  # wrong kind of target
         abroad = ("英国伦敦", "2021.09–2022.09", "张父", "13912345678") if dest == "出国（境）留学" else (None,) * 4
         approval = "待审批" if n % 50 == 0 else "已审批"
+        unit = (("三峡大学", "湖北省宜昌市西陵区大学路8号") if dest == "升学" else
+                ("德州某公司", "山东省德州市德城区新湖大街1号") if dest.startswith("就业") else (None, None))
         values = {
             "序号": n + 1, "姓名": f"学生{n}", "身份证号": id_number, "手机号": phone,
             "常用联系人联系方式": "13912345678", "转出团支部": "德州学院计算机与信息学院2021级1班团支部",
             "毕业去向": dest, "转入组织是否属于北京/广东/福建": flag, "转入省份": province, "转入组织": target,
-            "升学类型": None, "境外学习地点": abroad[0], "境外学习期限": abroad[1], "境内联系人": abroad[2],
+            "升学类型": None, "转入单位名称": unit[0], "转入单位地址": unit[1], "境外学习地点": abroad[0], "境外学习期限": abroad[1], "境内联系人": abroad[2],
             "境内联系人电话": abroad[3], "备注": "=SUM(1)" if n % 500 == 1 else None, "审核状态": approval,
             "学院": "计算机与信息学院",
         }

@@ -7,15 +7,15 @@
 Reading follows SPEC §3: the first *visible* sheet; the header row is the first row among the
 first 5 that holds every required header; headers match after removing spaces and folding
 full/half-width brackets; column order is free and unknown columns are kept. The sheet is
-streamed in one pass (`rpa.xlsx.XlsxBook`): formula cells give their cached value, and a formula
-without one is noted so the rules can report that cell.
+read by python-calamine (`rpa.workbook`: .xlsx, .xlsb, .ods, .xls, with hostile files bounded
+before calamine opens them): formula cells give their saved value, and a formula saved without
+one (.xlsx) is noted so the rules can report that cell. Empty cells read as "".
 
 The rules themselves (what is an error, with which code) live in `rpa.rules`.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -46,11 +46,6 @@ HEADER_SCAN_ROWS = 30
 # a mistake (wrong file, a formatted column of a million empty rows counted as data) and would
 # take a day in the browser anyway.
 MAX_DATA_ROWS = 20_000
-MAX_FILE_BYTES = 100 * 1024 * 1024
-
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP_MAGIC = b"PK\x03\x04"
-_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 
 
 class Col(str, Enum):
@@ -66,6 +61,8 @@ class Col(str, Enum):
     PROVINCE = "转入省份"
     TARGET = "转入组织"
     STUDY_TYPE = "升学类型"
+    UNIT_NAME = "转入单位名称"
+    UNIT_ADDRESS = "转入单位地址"
     ABROAD_PLACE = "境外学习地点"
     ABROAD_TERM = "境外学习期限"
     DOMESTIC_CONTACT = "境内联系人"
@@ -77,6 +74,7 @@ class Col(str, Enum):
 REQUIRED_HEADERS: tuple[Col, ...] = (
     Col.NAME, Col.ID_NUMBER, Col.PHONE, Col.CONTACT, Col.BRANCH, Col.DESTINATION, Col.APPROVAL,
 )
+UNIT_COLUMNS: tuple[Col, ...] = (Col.UNIT_NAME, Col.UNIT_ADDRESS)
 # Other spellings a secretary is likely to use (folded form → column).
 HEADER_ALIASES: dict[str, Col] = {
     "身份证号码": Col.ID_NUMBER,
@@ -134,6 +132,8 @@ class TransferRow(BaseModel):
     target_path: list[str] | None = None  # flag 否: levels from the top of the national tree
     target_full_name: str | None = None  # flag 是: the full name in the BJ/GD/FJ system
     study_type: str | None = None
+    unit_name: str | None = None  # 升学: the admitting school; 就业: the employer
+    unit_address: str | None = None  # its detailed address
     abroad_place: str | None = None
     abroad_term: str | None = None
     domestic_contact: str | None = None
@@ -199,6 +199,7 @@ def load_batch(path: Path | str, *, vocabulary: Vocabulary | None = None) -> Bat
     vocab = vocabulary or load_vocabulary()
     sheet = read_sheet(Path(path))
     checked = rules.check_rows(sheet.rows, sheet.columns, sheet.extra_columns, vocab)
+    _refuse_missing_unit_columns(sheet, checked)
     return Batch(
         path=Path(path),
         sheet_name=sheet.sheet_name,
@@ -210,6 +211,21 @@ def load_batch(path: Path | str, *, vocabulary: Vocabulary | None = None) -> Bat
         preamble=sheet.preamble,
         width=sheet.width,
     )
+
+
+def _refuse_missing_unit_columns(sheet: Sheet, checked: list[CheckedRow]) -> None:
+    """An old batch without 转入单位名称/地址 is fine until some approved row needs them."""
+    missing = [c.value for c in UNIT_COLUMNS if c not in sheet.columns]
+    if not missing:
+        return
+    rows = [r.row for r in checked if any(e.code == "unit_field_missing" for e in r.errors)]
+    if rows:
+        shown = "、".join(map(str, rows[:5])) + ("等" if len(rows) > 5 else "")
+        raise BatchFileError(
+            f"名单缺少“{'”、“'.join(missing)}”列：升学、就业的团员须填写转入单位（录取学校或工作单位）的名称和详细地址"
+            f"（第 {shown} 行）。请在表头中增加这{'两' if len(missing) == 2 else '一'}列并逐行填写，"
+            "或用 `rpa template 名单.xlsx` 生成新模板。"
+        )
 
 
 @dataclass
@@ -227,83 +243,11 @@ class Sheet:
 
 
 def read_sheet(path: Path) -> Sheet:
-    """Stream the first visible sheet of the workbook at `path`; BatchFileError if unreadable."""
-    data = _read_bytes(path)
-    _check_container(data, path)
-    book = _open_book(data, path)
-    try:
-        name, part = _first_visible_sheet(book, path)
-        try:
-            return _split_sheet(book, name, part)
-        except BatchFileError:
-            raise
-        except Exception as exc:  # a malformed sheet part; zipfile/expat/openpyxl errors vary
-            raise _corrupt(path, exc) from None
-    finally:
-        book.close()
+    """Read the first visible sheet of the workbook at `path`; BatchFileError if unreadable."""
+    from rpa.workbook import read_first_visible_sheet
 
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise BatchFileError(
-                f"名单文件 {str(path)!r} 超过 {MAX_FILE_BYTES // 1024 // 1024} MB，不像一份批量名单：请检查是否选错了文件。"
-            )
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise BatchFileError(f"找不到名单文件 {str(path)!r}，请检查路径。") from None
-    except IsADirectoryError:
-        raise BatchFileError(f"{str(path)!r} 是一个文件夹，请给出名单文件（.xlsx）的路径。") from None
-    except PermissionError:
-        raise BatchFileError(f"没有权限读取名单文件 {str(path)!r}，请检查文件权限或先在 Excel 中关闭它。") from None
-    except OSError as exc:
-        raise BatchFileError(f"无法读取名单文件 {str(path)!r}：{exc.strerror or exc}。") from None
-
-
-def _check_container(data: bytes, path: Path) -> None:
-    if data.startswith(_OLE_MAGIC):
-        if _ENCRYPTED_STREAM in data:
-            raise BatchFileError(
-                f"名单文件 {path.name!r} 设置了打开密码，无法读取：请在 Excel 中打开，"
-                "“文件 → 信息 → 保护工作簿 → 用密码进行加密”清空密码并保存后再试。"
-            )
-        raise BatchFileError(
-            f"名单文件 {path.name!r} 是旧版 Excel 97-2003（.xls）格式，本工具只读取 .xlsx：请在 Excel 中"
-            "“另存为 → Excel 工作簿（*.xlsx）”后再试。"
-        )
-    if not data.startswith(_ZIP_MAGIC):
-        if not data:
-            raise BatchFileError(f"名单文件 {path.name!r} 是空文件（0 字节），请检查是否选错了文件。")
-        raise BatchFileError(
-            f"名单文件 {path.name!r} 不是 Excel 工作簿（.xlsx）：如果是 CSV、WPS 或其他格式，"
-            "请用 Excel 打开并“另存为 → Excel 工作簿（*.xlsx）”后再试。"
-        )
-
-
-def _corrupt(path: Path, exc: BaseException) -> BatchFileError:
-    return BatchFileError(
-        f"名单文件 {path.name!r} 已损坏或不是有效的 .xlsx 工作簿（{type(exc).__name__}）："
-        "请用 Excel 打开后重新“另存为 → Excel 工作簿（*.xlsx）”再试。"
-    )
-
-
-def _open_book(data: bytes, path: Path):
-    from rpa.xlsx import XlsxBook
-
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about unsupported extensions, odd sheet entries, …
-            warnings.simplefilter("ignore")
-            return XlsxBook(data)
-    except Exception as exc:  # zipfile, KeyError, XML and openpyxl errors alike: all mean "corrupt"
-        raise _corrupt(path, exc) from None
-
-
-def _first_visible_sheet(book, path: Path) -> tuple[str, str]:
-    for name, state, part in book.sheets:
-        if state == "visible":
-            return name, part
-    raise BatchFileError(f"名单文件 {path.name!r} 中没有可见的工作表：请在 Excel 中取消隐藏名单所在的工作表。")
+    data = read_first_visible_sheet(path)
+    return _split_sheet(data.name, data.rows, data.merged, data.no_value)
 
 
 def _is_blank(value: Any) -> bool:
@@ -323,24 +267,17 @@ def _match_headers(values: tuple) -> dict[Col, list[int]]:
     return found
 
 
-def _split_sheet(book, name: str, part: str) -> Sheet:
-    rows_iter = book.iter_rows(part)
-    head: list[tuple] = []  # the sheet's first rows, gaps filled, index = row number - 1
-    header_idx = None
-    for number, values, _missing in rows_iter:
-        while len(head) < number - 1:
-            head.append(())
-        head.append(values)
-        if number <= HEADER_ROWS and all(c in _match_headers(values) for c in REQUIRED_HEADERS):
-            header_idx = number - 1
-            break
-        if number >= HEADER_SCAN_ROWS:
-            break
+def _split_sheet(name: str, grid: list[list], merged: list, no_value: dict[int, set[int]]) -> Sheet:
+    head = grid[:HEADER_SCAN_ROWS]
+    header_idx = next((i for i, values in enumerate(head[:HEADER_ROWS])
+                       if all(c in _match_headers(values) for c in REQUIRED_HEADERS)), None)
     if header_idx is None:
-        _explain_missing_header(book, name, part, head)
+        _explain_missing_header(name, head, merged)
 
     header_values = head[header_idx]
     headers = ["" if _is_blank(v) else str(v).strip() for v in header_values]
+    while headers and not headers[-1]:
+        headers.pop()
     found = _match_headers(header_values)
     for col, positions in found.items():
         if len(positions) > 1:
@@ -358,16 +295,13 @@ def _split_sheet(book, name: str, part: str) -> Sheet:
             key = h if h not in extra_columns else f"{h}({i + 1})"
             extra_columns[key] = i
 
-    width = max((len(v) for v in head), default=0)
     rows: list[SheetRow] = []
-    for number, values, missing in rows_iter:
-        if number <= header_idx + 1:
+    for number in range(header_idx + 2, len(grid) + 1):
+        values = grid[number - 1]
+        missing = no_value.get(number)
+        if not missing and _blank_row(values):
             continue
-        if not missing and all(v is None or (type(v) is str and not v.strip()) for v in values):
-            continue
-        if len(values) > width:
-            width = len(values)
-        rows.append(SheetRow(number, values, missing))
+        rows.append(SheetRow(number, tuple(values), frozenset(missing or ())))
         if len(rows) > MAX_DATA_ROWS:
             raise BatchFileError(
                 f"工作表“{name}”的数据超过 {MAX_DATA_ROWS} 行（读到第 {number} 行时停止）："
@@ -380,12 +314,19 @@ def _split_sheet(book, name: str, part: str) -> Sheet:
         columns=columns,
         extra_columns=extra_columns,
         rows=rows,
-        preamble=head[:header_idx],
-        width=width,
+        preamble=[tuple(v) for v in head[:header_idx]],
+        width=len(grid[0]) if grid else 0,
     )
 
 
-def _explain_missing_header(book, name: str, part: str, head: list[tuple]) -> None:
+def _blank_row(values: list) -> bool:
+    for v in values:  # returns at the first filled cell: cheap for the rows that matter
+        if v != "" and v is not None and not (type(v) is str and not v.strip()):
+            return False
+    return True
+
+
+def _explain_missing_header(name: str, head: list[list], merged: list[tuple[int, int, int, int]]) -> None:
     """Raise the most helpful BatchFileError for a sheet without a usable header row."""
     required = [c.value for c in REQUIRED_HEADERS]
     if all(all(_is_blank(v) for v in values) for values in head):
@@ -408,10 +349,6 @@ def _explain_missing_header(book, name: str, part: str, head: list[tuple]) -> No
     missing = [c.value for c in REQUIRED_HEADERS if c not in best]
     message = f"工作表“{name}”第 {best_idx + 1} 行的表头缺少：{'、'.join(missing)}。请补上这些列（表头文字须一致）。"
     row = best_idx + 1
-    try:
-        merged = any(top <= row <= bottom for _, top, _, bottom in book.merged_ranges(part))
-    except Exception:
-        merged = False
-    if merged:
+    if any(top <= row <= bottom for top, _, bottom, _ in merged):
         message += "该行有合并单元格：请取消合并，每列单独写一个表头。"
     raise BatchFileError(message)

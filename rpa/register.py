@@ -48,10 +48,7 @@ def write_register(rows: Iterable[TransferRow | CheckedRow], path: Path, graduat
     `rows` may be TransferRows or CheckedRows (their `.data`); rows that are not retained are
     ignored, so the whole batch can be passed. Written atomically, mode 0600.
     """
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
-    from rpa.xlsx import HEADER_FONT, TEXT_FORMAT, safe_cell, safe_row
+    from rpa.xlsx import HEADER, TEXT, SafeBook
 
     retained: list[TransferRow] = []
     for item in rows:
@@ -59,25 +56,22 @@ def write_register(rows: Iterable[TransferRow | CheckedRow], path: Path, graduat
         if data is not None and data.destination in RETAINED:
             retained.append(data)
     deadline = retention_deadline(graduation_date)
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(SHEET_NAME)
     widths = [6, 8, 10, 22, 14, 40, 16, 36, 24, 20, 12, 16, 14, 30]
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    ws.append([safe_cell(ws, f"{TITLE}（毕业日期 {graduation_date.isoformat()}）", font=HEADER_FONT)])
-    ws.append([safe_cell(ws, h, font=HEADER_FONT) for h in HEADERS])
-    for n, r in enumerate(retained, start=1):
-        kept = r.destination is Destination.UNPLACED_KEPT
-        values = safe_row(ws, [
-            n, r.row, r.name, None, r.phone, r.branch, r.destination.value, _REASONS[r.destination],
-            r.abroad_place, r.abroad_term, r.domestic_contact, r.domestic_contact_phone,
-            None, r.remark,
-        ])
-        values[3] = safe_cell(ws, r.id_number, number_format=TEXT_FORMAT)
-        values[12] = safe_cell(ws, deadline, number_format="yyyy-mm-dd") if kept else None
-        ws.append(values)
 
     with atomic_output(Path(path)) as tmp:
-        wb.save(tmp)
+        book = SafeBook(tmp)
+        sheet = book.sheet(SHEET_NAME, widths=dict(enumerate(widths)))
+        sheet.write(0, 0, f"{TITLE}（毕业日期 {graduation_date.isoformat()}）", HEADER)
+        for col, h in enumerate(HEADERS):
+            sheet.write(1, col, h, HEADER)
+        for n, r in enumerate(retained, start=1):
+            kept = r.destination is Destination.UNPLACED_KEPT
+            sheet.write_row(n + 1, [
+                n, r.row, r.name, None, r.phone, r.branch, r.destination.value, _REASONS[r.destination],
+                r.abroad_place, r.abroad_term, r.domestic_contact, r.domestic_contact_phone,
+                deadline if kept else None, r.remark,
+            ])
+            sheet.write(n + 1, 3, r.id_number, TEXT)
+        book.close()
     return len(retained)
+

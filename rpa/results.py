@@ -56,60 +56,19 @@ def write_results(
     Built from the batch as read (title rows, header, every row by position) like the batch
     reader's checked.xlsx, through `rpa.xlsx`'s text-safe cells.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import PatternFill
-    from openpyxl.utils import get_column_letter
+    from rpa.xlsx import GREEN, RED, YELLOW, write_batch_copy
 
-    from rpa.xlsx import GREEN_FILL, HEADER_FONT, RED_FILL, safe_cell, safe_row
+    fills = {"ok": GREEN, "bad": RED, "pending": YELLOW}
 
-    yellow = PatternFill(fill_type="solid", start_color="FFFFEB9C", end_color="FFFFEB9C")
-    fills = {"ok": GREEN_FILL, "bad": RED_FILL, "pending": yellow}
-    width = max(int(getattr(batch, "width", 0) or 0), len(batch.headers))
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet((batch.sheet_name or "名单")[:31])
-    for pos in range(width):
-        ws.column_dimensions[get_column_letter(pos + 1)].width = 16
-    id_pos = _id_column(batch)
-    if id_pos is not None:
-        ws.column_dimensions[get_column_letter(id_pos + 1)].width = 22
-    for i, w in enumerate((18, 22, 60)):
-        ws.column_dimensions[get_column_letter(width + i + 1)].width = w
-    ws.freeze_panes = f"A{batch.header_row + 1}"
-
-    for values in batch.preamble:
-        ws.append(safe_row(ws, values))
-    header = [safe_cell(ws, h, font=HEADER_FONT) if h else None for h in batch.headers]
-    header += [None] * (width - len(header))
-    header += [safe_cell(ws, h, font=HEADER_FONT) for h in RESULT_HEADERS]
-    ws.append(header)
-
-    next_row = batch.header_row + 1
-    for checked in batch.rows:
-        while next_row < checked.row:
-            ws.append([])
-            next_row += 1
-        values = safe_row(ws, checked.values)
-        values += [None] * (width - len(values))
+    def columns(checked) -> list[tuple[Any, dict | None]]:
         record = last.get(checked.row)
         if record is None:
             label, tone = "未办理", "pending"
         else:
             label = record.status.label
             tone = "ok" if record.status in FINAL_OK else "bad" if record.status in FINAL_NOT_OK else "pending"
-        values.append(safe_cell(ws, label, fill=fills[tone]))
-        values.append(safe_cell(ws, record.created_at if record else None))
-        values.append(safe_cell(ws, explain(record)))
-        ws.append(values)
-        next_row += 1
+        return [(label, fills[tone]), (record.created_at if record else None, None), (explain(record), None)]
 
     with atomic_output(out_path) as tmp:
-        wb.save(tmp)
+        write_batch_copy(tmp, batch, list(zip(RESULT_HEADERS, (18, 22, 60))), columns)
     return out_path
-
-
-def _id_column(batch: Any) -> int | None:
-    for col, pos in (getattr(batch, "columns", None) or {}).items():
-        if getattr(col, "value", col) == "身份证号":
-            return pos
-    return None
-

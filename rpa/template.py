@@ -32,6 +32,8 @@ EXAMPLE_ROW = {
     Col.PROVINCE: "",
     Col.TARGET: "团湖北省委/三峡大学团委",
     Col.STUDY_TYPE: "普通高校",
+    Col.UNIT_NAME: "三峡大学",
+    Col.UNIT_ADDRESS: "湖北省宜昌市西陵区大学路8号",
     Col.REMARK: "录取为三峡大学2021级硕士研究生",
     Col.APPROVAL: EXAMPLE_APPROVAL,
 }
@@ -47,6 +49,8 @@ COLUMN_HELP: dict[Col, tuple[str, str]] = {
     Col.PROVINCE: ("选“是”时必填", "北京 / 广东 / 福建。"),
     Col.TARGET: ("见下表", "选“否”时：从全国组织树顶层开始的路径，各级用 / 分隔。按隶属关系而不是所在地填写：三峡大学位于宜昌，但隶属团湖北省委，应填“团湖北省委/三峡大学团委”，而不是“团湖北省委/团宜昌市委/…”。选“是”时：填写转入组织的全称（三省市系统不在全国组织树中）。参军入伍、涉密单位留空。"),
     Col.STUDY_TYPE: ("升学时选填", "普通高校 / 高等职业院校 / 中等职业院校 / 普通高中；留空即普通高校。"),
+    Col.UNIT_NAME: ("升学、就业必填", "转入单位的全称：升学填录取学校（如 三峡大学），就业（有团组织）、就业（无团组织）填工作单位（如 国网山东省电力公司）。最多 100 个字。其他去向留空。"),
+    Col.UNIT_ADDRESS: ("升学、就业必填", "转入单位所在地的详细地址：省、市、区县、街道和门牌，如 湖北省宜昌市西陵区大学路8号。最多 200 个字。其他去向留空。"),
     Col.ABROAD_PLACE: ("出国（境）留学必填", "境外学习研究的地点（国家或地区、学校）。"),
     Col.ABROAD_TERM: ("出国（境）留学必填", "境外学习研究的时间期限，如 2021.09–2023.06。"),
     Col.DOMESTIC_CONTACT: ("出国（境）留学必填", "境内联系人姓名。"),
@@ -72,10 +76,15 @@ def write_template(out: Path, vocabulary: Vocabulary | None = None) -> None:
     """Write the empty batch to `out` (atomically, mode 0600)."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from rpa.xlsx import HEADER_FONT, TEXT_FORMAT, WRAP, GREY_FILL, set_safe
+    from rpa.xlsx import TEXT_FORMAT, set_safe
+
+    HEADER_FONT = Font(bold=True)
+    GREY_FILL = PatternFill(fill_type="solid", start_color="FFEDEDED", end_color="FFEDEDED")
+    WRAP = Alignment(wrap_text=True, vertical="top")
 
     vocab = vocabulary or load_vocabulary()
     columns = list(Col)
@@ -90,7 +99,7 @@ def write_template(out: Path, vocabulary: Vocabulary | None = None) -> None:
         cell.font = HEADER_FONT
         cell.fill = GREY_FILL
         cell.comment = Comment(f"{COLUMN_HELP[col][0]}：{COLUMN_HELP[col][1]}", "zhtj-rpa", width=320, height=140)
-        ws.column_dimensions[letter[col]].width = 40 if col in (Col.BRANCH, Col.TARGET) else 18
+        ws.column_dimensions[letter[col]].width = 40 if col in (Col.BRANCH, Col.TARGET, Col.UNIT_ADDRESS) else 18
     for col in TEXT_COLUMNS:
         ws.column_dimensions[letter[col]].number_format = TEXT_FORMAT
         for row in range(2, last + 1):

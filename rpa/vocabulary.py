@@ -62,6 +62,7 @@ class DestinationRule(BaseModel):
     reason: str | None = None  # the 转出原因 option label in the portal
     target: TargetKind | None = None
     retention: Retention | None = None
+    unit: bool = False  # needs 转入单位名称/地址 (the school for 升学, the employer for 就业)
 
 
 class Vocabulary(BaseModel):

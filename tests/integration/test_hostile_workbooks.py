@@ -34,6 +34,7 @@ from batchmaker import (
 from rpa.demo import HEADERS, pick_members, plan_rows, write_batch
 
 BRANCH = "德州学院计算机与信息学院2021级软件工程1班团支部"
+UNIT = {"转入单位名称": "中华人民共和国教育部", "转入单位地址": "北京市西城区西单大木仓胡同37号"}
 SCRIPT_NAME = "<script>alert(1)</script>"
 EMOJI_NAME = "🎓" * 25 + "😀" * 25  # 50 characters, none of them in the BMP
 
@@ -70,7 +71,7 @@ def text_renamed(path):
     path.write_text("姓名,身份证号,手机号\n张三,370112200307130012,13812345678\n", encoding="utf-8")
 
 
-def old_xls(path):
+def broken_xls(path):
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4000)
 
 
@@ -153,7 +154,7 @@ def no_such_file(path):
 
 UNREADABLE = {
     "text_renamed_to_xlsx": (text_renamed, "不是 Excel 工作簿"),
-    "old_xls_file": (old_xls, "97-2003"),
+    "broken_xls_file": (broken_xls, "97-2003"),
     "password_protected_workbook": (encrypted_xlsx, "密码"),
     "zip_that_is_not_a_workbook": (zip_not_xlsx, "已损坏或不是有效的 .xlsx"),
     "empty_file": (empty_file, "空文件"),
@@ -197,6 +198,105 @@ def test_an_unreadable_file_is_refused_with_a_plain_message_and_nothing_written(
     assert portal.applications() == []
 
 
+# ─── bombs: a small file that unpacks to gigabytes, or makes calamine's grid huge ───────────
+
+GIB = 1 << 30
+
+
+def stream_member(path: Path, part: str, head: bytes, chunk: bytes, count: int, tail: bytes) -> None:
+    """Replace `part` of the workbook with head + chunk * count + tail, deflated as it streams."""
+    src = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            if info.filename != part:
+                dst.writestr(info, src.read(info))
+        with dst.open(part, "w") as out:
+            out.write(head)
+            for _ in range(count):
+                out.write(chunk)
+            out.write(tail)
+
+
+def sheet_around(path: Path, body: bytes, count: int, tail: bytes = b"") -> None:
+    """Sheet 1 = a header row, then `body` repeated `count` times, then `tail`."""
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    head, _, rest = xml.partition(b"</row>")
+    stream_member(path, "xl/worksheets/sheet1.xml", head + b"</row>", body, count,
+                  tail + b"</sheetData>" + rest.partition(b"</sheetData>")[2])
+
+
+def one_gb_cell_proper(path):
+    save(path, [member_row(1)], title=None)
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    head, _, rest = xml.partition(b"</row>")
+    stream_member(path, "xl/worksheets/sheet1.xml", head + b'</row><row r="2"><c r="A2" t="inlineStr"><is><t>',
+                  b"A" * (1 << 20), 1024,
+                  b"</t></is></c></row></sheetData>" + rest.partition(b"</sheetData>")[2])
+
+
+def one_gb_styles(path):
+    save(path, [member_row(1)])
+    styles = zipfile.ZipFile(path).read("xl/styles.xml")
+    head, _, tail = styles.partition(b"</styleSheet>")
+    stream_member(path, "xl/styles.xml", head + b"<!--", b" " * (1 << 20), 1024, b"-->" + b"</styleSheet>" + tail)
+
+
+def one_gb_blank_rows(path):
+    save(path, [member_row(1)], title=None)
+    sheet_around(path, b"<row/>" * 174_763, 1024)  # 1 GiB of blank rows (no number: they pack ~1000:1)
+
+
+def lying_zip_header(path):
+    """The blank-rows bomb, its sheet's sizes in both zip headers rewritten to claim 1,000 bytes."""
+    one_gb_blank_rows(path)
+    data = bytearray(path.read_bytes())
+    name = b"xl/worksheets/sheet1.xml"
+    info = zipfile.ZipFile(path).getinfo(name.decode())
+    data[info.header_offset + 22:info.header_offset + 26] = (1000).to_bytes(4, "little")
+    at = data.find(name, data.find(b"PK\x01\x02"))
+    entry = data.rfind(b"PK\x01\x02", 0, at)
+    data[entry + 24:entry + 28] = (1000).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    assert zipfile.ZipFile(path).getinfo(name.decode()).file_size == 1000
+
+
+def negative_shared_string_index(path):
+    save(path, [member_row(1), member_row(2)])
+    rewrite_part(path, "xl/worksheets/sheet1.xml",
+                 lambda xml: re.sub(rb'<c r="A4"[^>]*>.*?</c>', b'<c r="A4" t="s"><v>-1</v></c>', xml, count=1, flags=re.S))
+
+
+def a_16384_column_batch(path):
+    def wide(wb, ws):
+        ws.cell(row=2, column=16384).value = "多余"
+    save(path, [member_row(1)], tweak=wide)
+
+
+BOMBS = {
+    "a_1_gb_cell": (one_gb_cell_proper, "解压后"),
+    "a_1_gb_styles_xml": (one_gb_styles, "styles.xml"),
+    "1_gb_of_blank_rows": (one_gb_blank_rows, "解压后"),
+    "a_zip_header_that_lies_about_the_size": (lying_zip_header, "解压后超过"),
+    "a_negative_shared_string_index": (negative_shared_string_index, "负数编号"),
+    "a_16384_column_batch": (a_16384_column_batch, "XFD"),
+}
+
+
+@pytest.mark.parametrize("case", list(BOMBS))
+def test_a_bomb_is_refused_with_a_plain_message_and_nothing_written(case, tmp_path):
+    build, message = BOMBS[case]
+    batch = tmp_path / "名单.xlsx"
+    build(batch)
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("RPA_")} | {"COLUMNS": "400"}
+
+    proc = rpa("validate", batch, "--out", "checked", env=env, cwd=tmp_path)
+
+    shown = proc.stdout + proc.stderr
+    assert proc.returncode == 2, console_of(proc)
+    assert "Traceback" not in shown and "错误" in shown and flat(message) in flat(shown), console_of(proc)
+    assert not (tmp_path / "checked").exists() or not any((tmp_path / "checked").rglob("*"))
+
+
 # ─── readable files with bad or hostile rows: row-level verdicts ────────────────────────────
 
 
@@ -237,6 +337,10 @@ def remark_101(path):
     save(path, [member_row(1, 备注="备" * 100), member_row(2, 备注="注" * 101)])
 
 
+def contact_51(path):
+    save(path, [member_row(1, 常用联系人联系方式="1" * 50), member_row(2, 常用联系人联系方式="1" * 51)])
+
+
 def duplicate_member(path):
     save(path, [member_row(1), member_row(2, 身份证号=make_id(seq="001"), 姓名="重复的人")])
 
@@ -251,12 +355,12 @@ def bad_phone(path):
 
 def study_into_floating_branch(path):
     save(path, [member_row(1), member_row(
-        2, 毕业去向="升学", 转入组织="团山东省委/团德州市委/团德城区委/团新湖街道工委/新湖街道流动团员团支部")])
+        2, 毕业去向="升学", 转入组织="团山东省委/团德州市委/团德城区委/团新湖街道工委/新湖街道流动团员团支部", **UNIT)])
 
 
 def unknown_province(path):
     save(path, [member_row(1), member_row(2, 毕业去向="升学", **{"转入组织是否属于北京/广东/福建": "是",
-                                                             "转入省份": "上海", "转入组织": "复旦大学团委"})])
+                                                             "转入省份": "上海", "转入组织": "复旦大学团委", **UNIT})])
 
 
 def army_with_target(path):
@@ -282,6 +386,7 @@ INVALID_ROWS = {
     "id_of_17_characters": (id_too_short, "身份证号", "id_format"),
     "whitespace_only_cells": (whitespace_only_cells, "姓名", "required"),
     "remark_of_101_characters": (remark_101, "备注", "remark_too_long"),
+    "contact_of_51_characters": (contact_51, "常用联系人联系方式", "contact_too_long"),
     "same_member_twice": (duplicate_member, "身份证号", "duplicate_member"),
     "unknown_destination": (unknown_destination, "毕业去向", "destination_unknown"),
     "phone_of_10_digits": (bad_phone, "手机号", "phone_format"),
@@ -352,8 +457,9 @@ def full_width_brackets_and_spaces(path):
     def headers(wb, ws):
         ws.cell(row=2, column=HEADERS.index("姓名") + 1).value = " 姓名 "
         ws.cell(row=2, column=HEADERS.index("常用联系人联系方式") + 1).value = "常用联系人联系方式　"
-    save(path, [member_row(1, 毕业去向="就业(有团组织)", 转入组织="中央和国家机关团工委/教育部团委"),
-                member_row(2, 毕业去向="就业（有团组织）", 转入组织="中央和国家机关团工委／教育部团委")], tweak=headers)
+    save(path, [member_row(1, 毕业去向="就业(有团组织)", 转入组织="中央和国家机关团工委/教育部团委", **UNIT),
+                member_row(2, 毕业去向="就业（有团组织）", 转入组织="中央和国家机关团工委／教育部团委", **UNIT)],
+         tweak=headers)
 
 
 def hidden_first_sheet(path):

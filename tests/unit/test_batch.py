@@ -55,13 +55,13 @@ def test_missing_headers_are_named(tmp_path):
 
 def test_headers_match_after_trimming_spaces_and_folding_slashes(tmp_path):
     headers = [" 姓 名 ", "身份证号码", "手机号\n", "常用联系人的联系方式", "转出团支部", "毕业去向",
-               "转入组织是否属于北京／广东／福建", "转入组织", "审核状态"]
+               "转入组织是否属于北京／广东／福建", "转入组织", "审核状态", "转入单位名称 ", "转入单位地址"]
     wb = Workbook()
     ws = wb.active
     ws.append(headers)
     row = good_row()
     ws.append([row["姓名"], row["身份证号"], row["手机号"], row["常用联系人联系方式"], row["转出团支部"],
-               row["毕业去向"], "否", row["转入组织"], "已审批"])
+               row["毕业去向"], "否", row["转入组织"], "已审批", row["转入单位名称"], row["转入单位地址"]])
     wb.save(tmp_path / "b.xlsx")
     (checked,) = load_batch(tmp_path / "b.xlsx").rows
     assert checked.status is RowStatus.VALID, checked.errors
@@ -138,7 +138,7 @@ def test_a_formula_without_a_cached_value_is_an_error_on_that_cell(tmp_path):
 
 def test_a_text_cell_that_looks_like_a_formula_is_just_text(tmp_path):
     path = write_batch(tmp_path / "b.xlsx", [good_row(备注="=HYPERLINK(\"http://x\")")])
-    rewrite_sheet_xml(path, lambda xml: re.sub(r'<c r="(O2)"([^>]*)><f>(.*?)</f><v\s*/>',
+    rewrite_sheet_xml(path, lambda xml: re.sub(r'<c r="(Q2)"([^>]*)><f>(.*?)</f><v\s*/>',
                                                r'<c r="\1" t="inlineStr"><is><t>=\3</t></is>', xml))
     (checked,) = load_batch(path).rows
     assert checked.status is RowStatus.VALID and checked.data.remark.startswith("=HYPERLINK")
@@ -184,7 +184,7 @@ def test_a_text_file_is_not_an_xlsx(tmp_path):
         load_batch(path)
 
 
-def test_an_old_xls_file_is_refused_with_how_to_convert(tmp_path):
+def test_a_broken_xls_file_is_refused_with_how_to_convert(tmp_path):
     path = tmp_path / "b.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 2000 + "Workbook".encode("utf-16-le"))
     with pytest.raises(BatchFileError, match=r"\.xls.*另存为"):

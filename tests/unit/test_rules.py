@@ -186,3 +186,55 @@ def test_a_township_branch_needs_both_the_ending_and_a_township_level():
 
 def test_the_gb11643_example_id_is_valid():
     assert check_id_number("11010519491231002X") is None
+
+
+# --- 转入单位名称 / 转入单位地址 (the school for 升学, the employer for 就业) ------------------
+
+def test_study_and_jobs_need_the_unit_name_and_address(tmp_path):
+    from test_batch_kit import check_one, codes
+
+    for destination, target in (("升学", "团湖北省委/三峡大学团委"), ("就业（有团组织）", "团山东省委/团德州市委/德州某公司团委"),
+                                ("就业（无团组织）", "团山东省委/团德州市委/团德城区委/新湖街道团工委/新湖街道流动团员团支部")):
+        row = check_one(tmp_path, 毕业去向=destination, 转入组织=target, 转入单位名称=None, 转入单位地址=" ")
+        assert codes(row) == {"unit_field_missing"}, (destination, row.errors)
+        assert {e.column for e in row.errors} == {"转入单位名称", "转入单位地址"}
+        assert all(destination in e.message for e in row.errors)
+
+
+def test_a_school_in_guangdong_still_needs_its_name_and_address(tmp_path):
+    from test_batch_kit import check_one
+
+    row = check_one(tmp_path, 毕业去向="升学", **{"转入组织是否属于北京/广东/福建": "是"}, 转入省份="广东",
+                    转入组织="中山大学团委", 转入单位名称="中山大学", 转入单位地址=None)
+    assert [(e.column, e.code) for e in row.errors] == [("转入单位地址", "unit_field_missing")]
+
+
+def test_the_unit_is_typed_for_the_portal_and_ignored_where_unused(tmp_path):
+    from test_batch_kit import check_one
+
+    row = check_one(tmp_path)
+    assert (row.data.unit_name, row.data.unit_address) == ("德州某公司", "山东省德州市德城区新湖大街1号")
+    army = check_one(tmp_path, 毕业去向="参军入伍", 转入组织=None, 转入单位名称=None, 转入单位地址=None)
+    assert army.status.value == "valid" and army.data.unit_name is None
+
+
+@pytest.mark.parametrize("column, limit", [("转入单位名称", 100), ("转入单位地址", 200), ("常用联系人联系方式", 50)])
+def test_a_unit_or_contact_longer_than_the_portal_allows_is_an_error(tmp_path, column, limit):
+    from test_batch_kit import check_one
+
+    assert check_one(tmp_path, **{column: "长" * limit}).status.value == "valid"
+    row = check_one(tmp_path, **{column: "长" * (limit + 1)})
+    assert [e.column for e in row.errors] == [column] and f"最多 {limit} 个字" in row.errors[0].message
+
+
+def test_an_old_batch_without_the_unit_columns_is_refused_naming_them_only_when_rows_need_them(tmp_path):
+    from rpa.batch import BatchFileError, load_batch
+    from test_batch_kit import HEADERS, good_row, member, write_batch
+
+    old = [h for h in HEADERS if h not in ("转入单位名称", "转入单位地址")]
+    army = [good_row(身份证号=member(n), 毕业去向="参军入伍", 转入组织=None) for n in range(3)]
+    assert len(load_batch(write_batch(tmp_path / "army.xlsx", army, headers=old)).rows) == 3
+    with pytest.raises(BatchFileError) as info:
+        load_batch(write_batch(tmp_path / "jobs.xlsx", [*army, good_row(身份证号=member(9))], headers=old))
+    assert "转入单位名称" in info.value.message and "转入单位地址" in info.value.message
+    assert "第 5 行" in info.value.message and "rpa template" in info.value.message

@@ -31,9 +31,9 @@ def test_the_closed_columns_have_dropdowns(tmp_path):
     write_template(tmp_path / "t.xlsx")
     ws = load_workbook(tmp_path / "t.xlsx")[SHEET_NAME]
     lists = {str(dv.sqref).split(":")[0][0]: dv.formula1 for dv in ws.data_validations.dataValidation}
-    assert set(lists) == {"F", "G", "H", "J", "P"}
+    assert set(lists) == {"F", "G", "H", "J", "R"}
     assert all(d.value in lists["F"] for d in Destination)
-    assert lists["G"] == '"是,否"' and "已审批" in lists["P"] and "高等职业院校" in lists["J"]
+    assert lists["G"] == '"是,否"' and "已审批" in lists["R"] and "高等职业院校" in lists["J"]
 
 
 def test_the_help_sheet_explains_every_column_and_destination_in_the_notices_terms(tmp_path):

@@ -36,7 +36,7 @@ def messy_batch(path: Path) -> Path:
     wb.create_sheet("统计").append(["合计", 8])
     headers = ["序号", "审核状态", "毕业去向", " 姓名 ", "转入组织", "身份证号", "学院", "手机号", "常用联系人联系方式",
                "转出团支部", "转入组织是否属于北京／广东／福建", "转入省份", "境外学习地点", "境外学习期限", "境内联系人",
-               "境内联系人电话", "备注"]
+               "境内联系人电话", "备注", "转入单位名称", "转入单位地址"]
     ws.append(["德州学院2021届毕业生团组织关系转接名单"])
     ws.append(headers)
     dup = member(3)
@@ -238,3 +238,46 @@ def test_dates_in_the_batch_are_written_back_as_dates(tmp_path):
     ws = load_workbook(tmp_path / "out" / "checked.xlsx").active
     assert code == 1 and ws["A2"].value == dt.datetime(2021, 6, 1) and ws["A2"].comment is not None
     assert load_batch(batch).rows[0].errors[0].code == "date_in_text"
+
+
+# --- console output is text, never markup ---------------------------------------------------
+
+MARKUP = ["王[/]", "[bold red]X[", "[link=file:///etc/passwd]x[/link]"]
+
+
+def test_markup_in_cells_and_file_names_is_printed_literally(tmp_path):
+    from test_batch_kit import write_batch
+
+    folder = tmp_path / "[bold]out"
+    folder.mkdir()
+    rows = [
+        good_row(姓名=MARKUP[0], 转出团支部=MARKUP[1], 备注=MARKUP[2]),
+        good_row(身份证号=member(1), 姓名=MARKUP[0], 毕业去向=MARKUP[1]),      # destination_unknown quotes it
+        good_row(身份证号=member(2), 审核状态=MARKUP[2]),                     # skipped: quotes the approval
+    ]
+    batch = write_batch(folder / "王[b]名单[bold red]X[.xlsx", rows)
+    result = rpa("validate", str(batch), "--out", str(folder / "[link=x]out"))
+    shown = result.stdout + result.stderr
+    assert result.returncode == 1, shown
+    assert "Traceback" not in shown and "MarkupError" not in shown
+    import re
+
+    flat = re.sub(r"[\s│┃]+", "", shown)  # without rich's line breaks and box drawing
+    for text in ("王[b]名单[bold red]X[.xlsx", f"毕业去向“{MARKUP[1]}”", f"现在是“{MARKUP[2]}”", "[link=x]out"):
+        assert re.sub(r"\s+", "", text) in flat, text
+
+    ok = write_batch(folder / "[red]全部通过.xlsx", [rows[0]])
+    result = rpa("validate", str(ok))
+    assert result.returncode == 0 and "[red]全部通过.xlsx" in result.stdout, result.stdout + result.stderr
+
+
+def test_xls_and_ods_of_the_same_rows_give_the_same_validation_json(tmp_path):
+    # data/same-rows.ods and .xls were made once from same-rows.xlsx by LibreOffice
+    # (soffice --headless --convert-to ods|xls), as a secretary's other office suites save them.
+    data = Path(__file__).parent / "data"
+    outputs = {}
+    for suffix in ("xlsx", "ods", "xls"):
+        code, _ = run(data / f"same-rows.{suffix}", tmp_path / suffix)
+        outputs[suffix] = (code, (tmp_path / suffix / "validation.json").read_text(encoding="utf-8"))
+    assert outputs["ods"] == outputs["xlsx"] == outputs["xls"]
+    assert outputs["xlsx"][0] == 1 and '"invalid"' in outputs["xlsx"][1] and '"skipped"' in outputs["xlsx"][1]
