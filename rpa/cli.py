@@ -57,7 +57,10 @@ def _run(body: Callable[[], int]) -> None:
     try:
         code = body()
     except RpaError as exc:
-        _console().print(f"[red]错误：{exc.message}[/red]")
+        from rich.markup import escape
+
+        # The message quotes the user's own text (paths, "[settings]"): never markup.
+        _console().print(f"[red]错误：{escape(exc.message)}[/red]")
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         _console().print("[yellow]已中断。[/yellow]")

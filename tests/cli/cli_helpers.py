@@ -41,9 +41,11 @@ def latin_sentences(text: str) -> list[str]:
 
 
 def assert_plain_chinese(result: subprocess.CompletedProcess) -> str:
-    """What the user saw (stdout and stderr): Chinese, no English sentence, no traceback."""
+    """What the user saw (stdout and stderr): Chinese, no English sentence, no traceback.
+
+    Returned with line breaks removed: the console wraps long messages at its width."""
     seen = result.stdout + result.stderr
     assert "Traceback" not in seen, seen
     assert not latin_sentences(seen), f"English in what the user sees: {latin_sentences(seen)}\n{seen}"
     assert HAN.search(seen), seen
-    return seen
+    return seen.replace("\n", "")
