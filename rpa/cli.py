@@ -115,14 +115,39 @@ def validate(
     _run(body)
 
 
-def _batch_run(mode: str, batch: Path, out: Path, portal, concurrency, headed) -> None:
+def _batch_run(mode: str, batch: Path, out: Path, portal, concurrency, headed, *, yes: bool = True) -> None:
     def body() -> int:
+        from rpa.credentials import with_password
         from rpa.runner import run_batch
 
-        settings = _settings(portal_url=portal, concurrency=concurrency, headless=False if headed else None)
+        settings = _settings(password=False, portal_url=portal, concurrency=concurrency,
+                             headless=False if headed else None)
+        if mode == "submit" and not yes and not _confirm_submit(batch, out, settings):
+            return 2
+        settings = with_password(settings, _console())
         return run_batch(mode, batch, out, settings, console=_console())
 
     _run(body)
+
+
+def _confirm_submit(batch: Path, out: Path, settings) -> bool:
+    """Ask before a real submission (SPEC §5); without a terminal only `--yes` may go on."""
+    import sys
+
+    console = _console()
+    if not sys.stdin.isatty():
+        console.print("[red]错误：正式提交前需要确认。在脚本中运行时请加 --yes；没有提交任何申请。[/red]")
+        return False
+    console.print(
+        f"即将在门户 {settings.portal_url}（账号 {settings.username or '未设置'}）正式提交名单 {batch} "
+        f"中已审批且检查通过的行，结果写入 {out}。提交后的申请只能在门户中逐条撤销。",
+        markup=False,
+    )
+    answer = input("确认提交请输入 y，其他任意键取消：").strip().lower()
+    if answer in ("y", "yes", "是"):
+        return True
+    console.print("已取消，没有提交任何申请。")
+    return False
 
 
 @command()
@@ -138,9 +163,10 @@ def preview(
 def submit(
     batch: Path = BatchArg, out: Path = OutOpt, portal: Optional[str] = PortalOpt,
     concurrency: Optional[int] = ConcurrencyOpt, headed: bool = HeadedOpt,
+    yes: bool = typer.Option(False, "--yes", "-y", help="不再询问，直接提交（用于脚本）"),
 ) -> None:
-    """正式提交；输出目录已存在时从中断处继续。"""
-    _batch_run("submit", batch, out, portal, concurrency, headed)
+    """正式提交（先请您确认）；输出目录已存在时从中断处继续。"""
+    _batch_run("submit", batch, out, portal, concurrency, headed, yes=yes)
 
 
 @command()
