@@ -8,6 +8,7 @@ Playwright, openpyxl or keyring.
 from __future__ import annotations
 
 import functools
+import sys
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -132,8 +133,6 @@ def _batch_run(mode: str, batch: Path, out: Path, portal, concurrency, headed, *
 
 def _confirm_submit(batch: Path, out: Path, settings) -> bool:
     """Ask before a real submission (SPEC §5); without a terminal only `--yes` may go on."""
-    import sys
-
     console = _console()
     if not sys.stdin.isatty():
         console.print("[red]错误：正式提交前需要确认。在脚本中运行时请加 --yes；没有提交任何申请。[/red]")
@@ -232,10 +231,10 @@ def run(job: Path = typer.Argument(..., help="任务文件，如 jobs/demo.toml"
         from rpa.runner import run_batch
 
         spec, settings = load_job(job)
-        settings = with_password(settings, _console())
         mode = spec.get("mode", "preview")
         if mode not in ("preview", "submit") or "batch" not in spec or "out" not in spec:
             raise ConfigError("任务文件的 [job] 需要 batch、out，mode 只能是 preview 或 submit。")
+        settings = with_password(settings, _console())
         return run_batch(mode, Path(spec["batch"]), Path(spec["out"]), settings, console=_console())
 
     _run(body)
