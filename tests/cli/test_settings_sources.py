@@ -7,6 +7,8 @@ through a job file, is a Chinese config error that names the setting and where i
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from cli_helpers import assert_plain_chinese, clean_env, rpa
@@ -18,7 +20,7 @@ from rpa.settings_file import user_settings_path, write_settings_file
 @pytest.fixture
 def user_home(tmp_path, monkeypatch):
     """No RPA_ variable, the config folder in tmp, the current folder in tmp (its own .env)."""
-    for name in list(__import__("os").environ):
+    for name in list(os.environ):
         if name.startswith("RPA_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
