@@ -6,7 +6,7 @@ MOCK := fixtures/mock_portal
 STAMP := $(VENV)/.installed
 NODE_STAMP := $(MOCK)/node_modules/.package-lock.json
 
-.PHONY: setup browser test demo bench clean
+.PHONY: setup browser test demo bench dist clean
 
 setup: $(STAMP) $(NODE_STAMP) browser
 
@@ -34,5 +34,13 @@ demo: setup
 bench: setup
 	$(PY) bench/run.py
 
+# A wheel that runs without the checkout, make or Node: `pipx install dist/zhtj_rpa-*.whl`.
+# setup.py copies the catalog, the demo batch and the mock's built front end into it.
+DIST ?= dist
+dist: $(STAMP) $(NODE_STAMP)
+	rm -rf build
+	$(PY) -m pip wheel -q --no-deps --wheel-dir $(DIST) .
+	@ls -l $(DIST)/zhtj_rpa-*.whl
+
 clean:
-	rm -rf $(VENV) $(MOCK)/node_modules .pytest_cache .hypothesis demo-output
+	rm -rf $(VENV) $(MOCK)/node_modules .pytest_cache .hypothesis demo-output build dist

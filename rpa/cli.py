@@ -1,29 +1,38 @@
 """The `rpa` command: a thin layer over the modules; plain Chinese messages, never a traceback.
 
-Imports are lazy so that `rpa --help` does not load Playwright or openpyxl.
+Help pages and usage errors are Chinese too (rpa/cli_text.py): every command is declared with
+`@command()`, which gives it that class. Imports are lazy so that `rpa --help` does not load
+Playwright, openpyxl or keyring.
 """
 
 from __future__ import annotations
 
+import functools
+import sys
 from pathlib import Path
 from typing import Callable, Optional
 
 import typer
 
+from rpa.cli_text import ChineseCommand, ChineseGroup
+
 app = typer.Typer(
+    cls=ChineseGroup,
     help="智慧团建 团组织关系批量转出工具（zhtj-rpa）",
     add_completion=False,
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Plain help: rich's markdown renderer is the biggest import on the `rpa --help` path.
     rich_markup_mode=None,
 )
+command = functools.partial(app.command, cls=ChineseCommand)
 
-BatchArg = typer.Argument(..., help="已审批的批量转接名单（.xlsx）", show_default=False)
-OutOpt = typer.Option(..., "--out", "-o", help="输出目录（日志、截图、报告）", show_default=False)
-PortalOpt = typer.Option(None, "--portal", help="门户地址（默认取 RPA_PORTAL_URL）")
-ConcurrencyOpt = typer.Option(None, "--concurrency", "-c", help="同时打开的页面数")
+BatchArg = typer.Argument(..., help="已审批的批量转接名单（.xlsx）", metavar="名单.xlsx", show_default=False)
+OutOpt = typer.Option(..., "--out", "-o", help="输出目录（日志、截图、报告）", metavar="目录", show_default=False)
+PortalOpt = typer.Option(None, "--portal", help="门户地址（默认取 rpa init 的设置或 RPA_PORTAL_URL）", metavar="地址")
+ConcurrencyOpt = typer.Option(None, "--concurrency", "-c", help="同时打开的页面数（1–8）", metavar="整数")
 HeadedOpt = typer.Option(False, "--headed", help="显示浏览器窗口")
+# Where a command option's value came from, for a bad-setting message (rpa/config.py).
+OPTION_ORIGIN = {"portal_url": "选项 --portal", "concurrency": "选项 --concurrency", "headless": "选项 --headed"}
 
 
 def _console():
@@ -32,10 +41,14 @@ def _console():
     return Console(highlight=False)
 
 
-def _settings(**overrides):
+def _settings(*, password: bool = True, **overrides):
+    """Settings from every source with the command's options on top; the password added
+    (environment, credential store, or a prompt) for the commands that sign in."""
     from rpa.config import load_settings
+    from rpa.credentials import with_password
 
-    return load_settings(**overrides)
+    settings = load_settings(origin=OPTION_ORIGIN, **overrides)
+    return with_password(settings, _console()) if password else settings
 
 
 def _run(body: Callable[[], int]) -> None:
@@ -45,16 +58,34 @@ def _run(body: Callable[[], int]) -> None:
     try:
         code = body()
     except RpaError as exc:
-        _console().print(f"[red]错误：{exc.message}[/red]")
+        from rich.markup import escape
+
+        # The message quotes the user's own text (paths, "[settings]"): never markup.
+        _console().print(f"[red]错误：{escape(exc.message)}[/red]")
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         _console().print("[yellow]已中断。[/yellow]")
         raise typer.Exit(130) from None
+    except EOFError:  # a question left unanswered (input closed)
+        _console().print("[yellow]没有收到回答，已取消。[/yellow]")
+        raise typer.Exit(2) from None
     raise typer.Exit(code)
 
 
-@app.command()
-def template(out: Path = typer.Argument(..., help="要生成的空白名单文件（.xlsx）")) -> None:
+@command()
+def init() -> None:
+    """首次使用：设置门户地址、账号和浏览器，密码保存到系统凭据管理器。"""
+
+    def body() -> int:
+        from rpa.init import run_init
+
+        return run_init()
+
+    _run(body)
+
+
+@command()
+def template(out: Path = typer.Argument(..., help="要生成的空白名单文件（.xlsx）", metavar="名单.xlsx")) -> None:
     """生成带下拉选项和填写说明的空白批量名单。"""
 
     def body() -> int:
@@ -67,10 +98,12 @@ def template(out: Path = typer.Argument(..., help="要生成的空白名单文�
     _run(body)
 
 
-@app.command()
+@command()
 def validate(
     batch: Path = BatchArg,
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="写出 checked.xlsx 和 validation.json 的目录"),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="写出 checked.xlsx 和 validation.json 的目录", metavar="目录"
+    ),
     online: bool = typer.Option(False, "--online", help="同时在门户中核对每个转入组织路径"),
 ) -> None:
     """逐行检查名单，指出需要修改的单元格。"""
@@ -83,17 +116,40 @@ def validate(
     _run(body)
 
 
-def _batch_run(mode: str, batch: Path, out: Path, portal, concurrency, headed) -> None:
+def _batch_run(mode: str, batch: Path, out: Path, portal, concurrency, headed, *, yes: bool = True) -> None:
     def body() -> int:
+        from rpa.credentials import with_password
         from rpa.runner import run_batch
 
-        settings = _settings(portal_url=portal, concurrency=concurrency, headless=False if headed else None)
+        settings = _settings(password=False, portal_url=portal, concurrency=concurrency,
+                             headless=False if headed else None)
+        if mode == "submit" and not yes and not _confirm_submit(batch, out, settings):
+            return 2
+        settings = with_password(settings, _console())
         return run_batch(mode, batch, out, settings, console=_console())
 
     _run(body)
 
 
-@app.command()
+def _confirm_submit(batch: Path, out: Path, settings) -> bool:
+    """Ask before a real submission (SPEC §5); without a terminal only `--yes` may go on."""
+    console = _console()
+    if not sys.stdin.isatty():
+        console.print("[red]错误：正式提交前需要确认。在脚本中运行时请加 --yes；没有提交任何申请。[/red]")
+        return False
+    console.print(
+        f"即将在门户 {settings.portal_url}（账号 {settings.username or '未设置'}）正式提交名单 {batch} "
+        f"中已审批且检查通过的行，结果写入 {out}。提交后的申请只能在门户中逐条撤销。",
+        markup=False,
+    )
+    answer = input("确认提交请输入 y，其他任意键取消：").strip().lower()
+    if answer in ("y", "yes", "是"):
+        return True
+    console.print("已取消，没有提交任何申请。")
+    return False
+
+
+@command()
 def preview(
     batch: Path = BatchArg, out: Path = OutOpt, portal: Optional[str] = PortalOpt,
     concurrency: Optional[int] = ConcurrencyOpt, headed: bool = HeadedOpt,
@@ -102,18 +158,19 @@ def preview(
     _batch_run("preview", batch, out, portal, concurrency, headed)
 
 
-@app.command()
+@command()
 def submit(
     batch: Path = BatchArg, out: Path = OutOpt, portal: Optional[str] = PortalOpt,
     concurrency: Optional[int] = ConcurrencyOpt, headed: bool = HeadedOpt,
+    yes: bool = typer.Option(False, "--yes", "-y", help="不再询问，直接提交（用于脚本）"),
 ) -> None:
-    """正式提交；输出目录已存在时从中断处继续。"""
-    _batch_run("submit", batch, out, portal, concurrency, headed)
+    """正式提交（先请您确认）；输出目录已存在时从中断处继续。"""
+    _batch_run("submit", batch, out, portal, concurrency, headed, yes=yes)
 
 
-@app.command()
+@command()
 def retry(
-    out: Path = typer.Argument(..., help="上次运行的输出目录"), portal: Optional[str] = PortalOpt,
+    out: Path = typer.Argument(..., help="上次运行的输出目录", metavar="目录"), portal: Optional[str] = PortalOpt,
     concurrency: Optional[int] = ConcurrencyOpt, headed: bool = HeadedOpt,
 ) -> None:
     """重新办理上次未成功的行（已提交的行不会重复提交）。"""
@@ -127,8 +184,8 @@ def retry(
     _run(body)
 
 
-@app.command()
-def status(out: Path = typer.Argument(..., help="运行的输出目录")) -> None:
+@command()
+def status(out: Path = typer.Argument(..., help="运行的输出目录", metavar="目录")) -> None:
     """显示各状态的行数和需要人工处理的行。"""
 
     def body() -> int:
@@ -139,7 +196,7 @@ def status(out: Path = typer.Argument(..., help="运行的输出目录")) -> Non
     _run(body)
 
 
-@app.command()
+@command()
 def login(portal: Optional[str] = PortalOpt) -> None:
     """打开浏览器窗口，由您输入验证码登录，并保存登录状态供之后使用。"""
 
@@ -151,7 +208,7 @@ def login(portal: Optional[str] = PortalOpt) -> None:
     _run(body)
 
 
-@app.command()
+@command()
 def demo() -> None:
     """启动本地模拟门户，先试运行再正式提交示例名单，并给出报告位置。"""
 
@@ -163,12 +220,13 @@ def demo() -> None:
     _run(body)
 
 
-@app.command()
-def run(job: Path = typer.Argument(..., help="任务文件，如 jobs/demo.toml")) -> None:
+@command()
+def run(job: Path = typer.Argument(..., help="任务文件，如 jobs/demo.toml", metavar="任务文件.toml")) -> None:
     """按任务文件（TOML）运行：名单、模式（preview/submit）、输出目录和设置。"""
 
     def body() -> int:
         from rpa.config import load_job
+        from rpa.credentials import with_password
         from rpa.errors import ConfigError
         from rpa.runner import run_batch
 
@@ -176,6 +234,7 @@ def run(job: Path = typer.Argument(..., help="任务文件，如 jobs/demo.toml"
         mode = spec.get("mode", "preview")
         if mode not in ("preview", "submit") or "batch" not in spec or "out" not in spec:
             raise ConfigError("任务文件的 [job] 需要 batch、out，mode 只能是 preview 或 submit。")
+        settings = with_password(settings, _console())
         return run_batch(mode, Path(spec["batch"]), Path(spec["out"]), settings, console=_console())
 
     _run(body)

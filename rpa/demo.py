@@ -19,12 +19,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rpa.config import PROJECT_ROOT, load_job
+from rpa.config import load_job
+from rpa.resources import JOBS_DIR
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-JOBS = PROJECT_ROOT / "jobs"
+# jobs/ in a checkout, rpa/_bundled/jobs/ in an installed wheel (rpa/resources.py).
+JOBS = JOBS_DIR
 DEMO_JOB = JOBS / "demo.toml"
 DEMO_BATCH = JOBS / "demo-batch.xlsx"
 DEMO_OUTPUT = Path("demo-output")
