@@ -171,7 +171,7 @@ def run_tool(url: str, account: dict, batch: Path, out: Path, *, concurrency: in
         RPA_HEADLESS="true",
         COLUMNS="120",
     )
-    cmd = [str(RPA), "submit", str(batch), "--out", str(out)]
+    cmd = [str(RPA), "submit", "--yes", str(batch), "--out", str(out)]
     t0, epoch0 = time.perf_counter(), time.time()
     proc = subprocess.Popen(cmd, cwd=tempfile.gettempdir(), env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, encoding="utf-8")

@@ -17,6 +17,14 @@ from fixtures.mock_portal.client import MockClient, MockPortal
 from rpa.config import Settings
 
 
+@pytest.fixture(autouse=True)
+def no_user_settings(monkeypatch, tmp_path):
+    """Keep the developer's own `rpa init` settings and credential store out of every test (and
+    of the `rpa` processes tests start: they inherit this environment)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+
+
 @pytest.fixture(scope="session")
 def mock_server(tmp_path_factory):
     """The mock portal as a real HTTP server in its own process, captcha off."""

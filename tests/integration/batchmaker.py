@@ -146,7 +146,7 @@ def submit_until_done(batch: Path, out: str, *, env: dict[str, str], cwd: Path, 
     """`rpa submit`, then `rpa retry DIR` while some row isn't final-ok (at most `retries` times).
 
     Returns every console output, for assertion messages."""
-    runs = [rpa("submit", batch, "--out", out, env=env, cwd=cwd, timeout=timeout)]
+    runs = [rpa("submit", "--yes", batch, "--out", out, env=env, cwd=cwd, timeout=timeout)]
     while runs[-1].returncode != 0 and len(runs) <= retries:
         # 1 = some rows not ok yet; 2 would mean the run gave up on the portal as a whole.
         assert runs[-1].returncode in (0, 1), console_of(runs[-1])

@@ -60,7 +60,7 @@ def test_preview_then_status_then_submit_from_the_command_line(tmp_path, portal,
     assert status.returncode == 0
     assert "已预览" in status.stdout and "数据有误" in status.stdout and "需要处理的行" in status.stdout
 
-    submit = rpa("submit", str(batch), "--out", "out-submit", env=env, cwd=tmp_path)
+    submit = rpa("submit", "--yes", str(batch), "--out", "out-submit", env=env, cwd=tmp_path)
     assert submit.returncode == 1
     assert [a["id_number"] for a in portal.applications()] == [rows[0]["身份证号"]]
 
@@ -86,7 +86,7 @@ def test_a_changed_batch_and_a_missing_portal_stop_with_exit_code_2_and_a_plain_
     assert changed.returncode == 2
     assert "已被修改" in changed.stdout and "Traceback" not in changed.stderr
 
-    gone = rpa("submit", str(batch), "--out", "out2", env=dict(env, RPA_PORTAL_URL="http://127.0.0.1:9"),
+    gone = rpa("submit", "--yes", str(batch), "--out", "out2", env=dict(env, RPA_PORTAL_URL="http://127.0.0.1:9"),
                cwd=tmp_path)
     assert gone.returncode == 2, gone.stdout + gone.stderr
     assert "无法连接门户" in gone.stdout and "Traceback" not in gone.stderr
@@ -98,7 +98,7 @@ def test_ctrl_c_finishes_the_row_in_flight_writes_the_summary_and_retry_does_the
     batch = write_batch(tmp_path / "batch.xlsx", rows)
     env = portal_env(settings, tmp_path)
     log = tmp_path / "out" / "run.jsonl"
-    proc = subprocess.Popen([str(RPA), "submit", str(batch), "--out", "out"], env=env, cwd=tmp_path,
+    proc = subprocess.Popen([str(RPA), "submit", "--yes", str(batch), "--out", "out"], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
                             start_new_session=True)
     deadline = time.monotonic() + 120

@@ -546,7 +546,7 @@ def test_submit_of_a_mixed_batch_stores_only_its_valid_rows(tmp_path, portal, ac
                  tweak=lambda wb, ws: setattr(ws.cell(row=9, column=2), "value", 370112200307130000))
     env = portal_env(mock_server.url, account, tmp_path, RPA_CONCURRENCY="2")
 
-    proc = rpa("submit", batch, "--out", "out", env=env, cwd=tmp_path)
+    proc = rpa("submit", "--yes", batch, "--out", "out", env=env, cwd=tmp_path)
 
     out = tmp_path / "out"
     assert proc.returncode == 1, console_of(proc)
@@ -562,7 +562,7 @@ def test_submit_of_an_unreadable_file_stops_before_the_browser_and_writes_nothin
     batch = tmp_path / "名单.xlsx"
     truncated(batch)
 
-    proc = rpa("submit", batch, "--out", "out", env=portal_env(mock_server.url, account, tmp_path), cwd=tmp_path)
+    proc = rpa("submit", "--yes", batch, "--out", "out", env=portal_env(mock_server.url, account, tmp_path), cwd=tmp_path)
 
     assert proc.returncode == 2, console_of(proc)
     assert "已损坏" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr

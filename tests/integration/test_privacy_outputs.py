@@ -92,7 +92,7 @@ async def test_no_password_and_no_full_id_number_outside_the_two_registers(tmp_p
     runs = [
         rpa("validate", path, "--out", "checked", env=env, cwd=tmp_path),
         rpa("preview", path, "--out", "preview", env=env, cwd=tmp_path),
-        rpa("submit", path, "--out", "submit", env=env, cwd=tmp_path),
+        rpa("submit", "--yes", path, "--out", "submit", env=env, cwd=tmp_path),
         rpa("status", "submit", env=env, cwd=tmp_path),
     ]
 
@@ -148,7 +148,7 @@ def test_a_wrong_password_is_refused_without_being_echoed(tmp_path, portal, acco
     wrong = "Wr0ng#蓝鲸-Pa55"
     env = portal_env(mock_server.url, account, tmp_path, RPA_PASSWORD=wrong)
 
-    proc = rpa("submit", path, "--out", "out", env=env, cwd=tmp_path)
+    proc = rpa("submit", "--yes", path, "--out", "out", env=env, cwd=tmp_path)
 
     assert proc.returncode == 2, console_of(proc)
     assert "Traceback" not in proc.stdout + proc.stderr and "密码" in proc.stdout

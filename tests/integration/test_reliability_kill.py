@@ -51,7 +51,7 @@ def test_submit_killed_three_times_then_run_again_submits_every_row_exactly_once
     kills = 0
 
     for target in KILL_AT_SUBMITTING:
-        proc = spawn_rpa("submit", batch, "--out", "out", env=env, cwd=tmp_path, log=tmp_path / "console.log")
+        proc = spawn_rpa("submit", "--yes", batch, "--out", "out", env=env, cwd=tmp_path, log=tmp_path / "console.log")
         reached = wait_for_records(out, "submitting", target, proc)
         if reached:
             # A seeded pause to vary where the kill lands (before, during or after the answer).
@@ -66,7 +66,7 @@ def test_submit_killed_three_times_then_run_again_submits_every_row_exactly_once
     assert kills == 3, "the batch finished before the third kill; kill earlier"
     assert len(applications_per_member(portal)) < len(rows)
 
-    final = rpa("submit", batch, "--out", "out", env=env, cwd=tmp_path)
+    final = rpa("submit", "--yes", batch, "--out", "out", env=env, cwd=tmp_path)
 
     assert final.returncode == 0, f"{console_of(final)}\n{why(out)}"
     assert last_status(out) == {n: "submitted" for n in range(3, 3 + len(rows))}, why(out)
@@ -91,7 +91,7 @@ def test_a_frozen_page_is_given_up_after_the_try_budget_and_every_row_is_submitt
     env = portal_env(mock_server.url, account, tmp_path, RPA_CONCURRENCY="1", RPA_TIMEOUT_MS="8000",
                      RPA_MIN_INTERVAL_S="3")
     log = tmp_path / "console.log"
-    proc = spawn_rpa("submit", batch, "--out", "out", env=env, cwd=tmp_path, log=log)
+    proc = spawn_rpa("submit", "--yes", batch, "--out", "out", env=env, cwd=tmp_path, log=log)
     try:
         assert wait_for_records(out, "filled", 2, proc), why(out)
         # (Chromium's processes come and go: one may be gone by the time it is looked at.)

@@ -28,7 +28,7 @@ def test_a_run_at_concurrency_two_uses_one_driver_and_one_browser(tmp_path, port
     batch = write_batch(tmp_path / "名单.xlsx", plan_rows(pick_members(portal.members(), len(plan)), plan))
     out = tmp_path / "out"
     env = portal_env(mock_server.url, account, tmp_path, RPA_CONCURRENCY="2")
-    proc = spawn_rpa("submit", batch, "--out", "out", env=env, cwd=tmp_path, log=tmp_path / "console.log")
+    proc = spawn_rpa("submit", "--yes", batch, "--out", "out", env=env, cwd=tmp_path, log=tmp_path / "console.log")
     try:
         assert wait_for_records(out, "submitted", 2, proc), why(out)
         lines = [cmdline(pid) for pid in descendants(proc.pid)]
