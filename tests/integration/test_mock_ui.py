@@ -6,9 +6,9 @@ import pytest
 from playwright.async_api import expect
 
 from fixtures.mock_portal.client import PortalSession
-from fixtures.mock_portal.pages import APPROVALS, TRANSFER_OUT, MockPortalPage, masked
+from fixtures.mock_portal.pages import TRANSFER_OUT, MockPortalPage, masked
+from mockcalls import BRANCH, apply_ok
 
-BRANCH = "计算机与信息学院2021级软件工程1班团支部"
 STREET_BRANCH = ["团山东省委", "团德州市委", "团陵城区委", "团安德街道工委", "安德街道学社衔接临时团支部"]
 FORM_LABELS = [
     "转出人姓名", "转出人身份证号码", "转出人手机号", "常用联系人的联系方式", "转出团支部", "转出团支部管理员",
@@ -39,11 +39,7 @@ def api(mock_server, account) -> PortalSession:
 
 
 def apply_by_api(api: PortalSession, member: dict, **form) -> int:
-    base = {"memberId": api.user_id(member["id_number"]), "phone": member["phone"], "contact": "13900001111",
-            "reasonCode": "07", "provinceFlag": "0", "targetLeagueId": api.league_id(["中央企业团工委"])}
-    answer = api.call("transfer/apply", **{**base, **form})
-    assert answer["retCode"] == 1000, answer
-    return answer["results"]["applicationId"]
+    return apply_ok(api, member, **{"reasonCode": "07", **form})
 
 
 # --- sign-in and navigation ------------------------------------------------------------------
