@@ -1,6 +1,11 @@
-"""Portal calls the mock's own tests share (stdlib client; no browser)."""
+"""Portal calls and fixtures the mock's own API tests share (stdlib client; no browser).
+
+A test module takes the fixtures by importing them (`from mockcalls import api, members`).
+"""
 
 from __future__ import annotations
+
+import pytest
 
 from fixtures.mock_portal.client import PortalSession
 
@@ -23,3 +28,17 @@ def apply_ok(api: PortalSession, member: dict, **form) -> int:
     answer = apply(api, member, **form)
     assert answer["retCode"] == 1000, answer
     return answer["results"]["applicationId"]
+
+
+@pytest.fixture
+def api(mock_server, portal, account) -> PortalSession:
+    """A signed-in portal session (as the Vue app has one), on freshly reset data."""
+    session = PortalSession(mock_server.url)
+    assert session.login(account)["retCode"] == 1000
+    return session
+
+
+@pytest.fixture
+def members(portal) -> list[dict]:
+    """The seeded members of BRANCH."""
+    return portal.members(branch=BRANCH)

@@ -9,23 +9,10 @@ import pytest
 
 from fixtures.mock_portal.client import MockClient, MockPortal, PortalSession
 from fixtures.mock_portal.seed import check_digit
-from mockcalls import BRANCH, CENTRAL, apply
+from mockcalls import BRANCH, CENTRAL, api, apply, members  # noqa: F401 (fixtures)
 
 OPAQUE_ID = re.compile(r"^[A-Za-z0-9+/]{22}==$")
 EXPIRED = {"retCode": 1009, "retMsg": "您的登录已超时，请重新登录", "results": None}
-
-
-@pytest.fixture
-def api(mock_server, portal, account) -> PortalSession:
-    """A signed-in portal session (as the Vue app has one)."""
-    session = PortalSession(mock_server.url)
-    assert session.login(account)["retCode"] == 1000
-    return session
-
-
-@pytest.fixture
-def members(portal) -> list[dict]:
-    return portal.members(branch=BRANCH)
 
 
 # --- /v1/center/: session --------------------------------------------------------------------

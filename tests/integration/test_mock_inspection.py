@@ -9,26 +9,13 @@ import pytest
 
 from fixtures.mock_portal.client import MockError, PortalSession
 from fixtures.mock_portal.seed import check_digit
-from mockcalls import BRANCH, apply
+from mockcalls import BRANCH, api, apply, members  # noqa: F401 (fixtures)
 
 APPLICATION_FIELDS = {
     "id", "id_number", "name", "phone", "contact", "from_branch", "reason", "study_type", "target_unit_name",
     "target_unit_address", "province_flag", "province", "target_path", "target_full_name", "remark", "stage",
     "revoked", "returned", "created_at",
 }
-
-
-@pytest.fixture
-def api(mock_server, portal, account) -> PortalSession:
-    """A signed-in portal session (as the Vue app has one)."""
-    session = PortalSession(mock_server.url)
-    assert session.login(account)["retCode"] == 1000
-    return session
-
-
-@pytest.fixture
-def members(portal) -> list[dict]:
-    return portal.members(branch=BRANCH)
 
 
 # --- /__mock__/ ------------------------------------------------------------------------------
