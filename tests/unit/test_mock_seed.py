@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 
@@ -117,3 +118,14 @@ def test_faults_refuse_bad_values_with_a_chinese_message():
         faults.update({"latency": 1})
     faults.update({"latency_ms": 100, "seed": 3})
     assert faults.as_dict()["latency_ms"] == 100
+
+
+def test_a_db_file_from_an_older_mock_is_seeded_afresh(tmp_path):
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript("CREATE TABLE orgs (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO orgs VALUES (1, '旧');")
+    old.close()
+    db = Database(path)
+    db.ensure_seeded()
+    assert db.org_by_league_id(db.children(None)[0]["league_id"])["name"] == db.children(None)[0]["name"]
+    assert len(db.accounts()) == 2
