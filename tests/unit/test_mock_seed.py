@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 
 from fixtures.mock_portal.db import Database
 from fixtures.mock_portal.faults import Faults
-from fixtures.mock_portal.seed import check_digit
+from fixtures.mock_portal.seed import LEAF_TYPE_IDS, ORG_TYPES, check_digit
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +85,29 @@ def test_the_same_seed_gives_the_same_people(tmp_path, db):
     assert [m["id_number"] for m in again.members()] == [m["id_number"] for m in db.members()]
 
 
-def test_the_admin_account_runs_the_school(db):
-    assert [(a["username"], a["org"]) for a in db.accounts()] == [("dzxytw", "德州学院团委")]
+def test_the_admin_accounts_are_id_numbers_and_the_first_runs_the_school(db):
+    accounts = db.accounts()
+    assert [(a["org"], bool(a["first_login"])) for a in accounts] == [("德州学院团委", False), ("计算机与信息学院团总支", True)]
+    for a in accounts:
+        assert re.fullmatch(r"\d{17}[\dX]", a["username"]) and check_digit(a["username"][:17]) == a["username"][17]
+    assert accounts[1]["password"] == accounts[1]["username"][-8:]
+
+
+def test_org_ids_are_opaque_unique_and_the_same_on_every_reseed(db, tmp_path):
+    ids = [r["league_id"] for r in db.query("SELECT league_id FROM orgs ORDER BY id")]
+    assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[A-Za-z0-9+/]{22}==", i) for i in ids)
+    again = Database(tmp_path / "again.db")
+    again.reset()
+    assert [r["league_id"] for r in again.query("SELECT league_id FROM orgs ORDER BY id")] == ids
+
+
+def test_every_kind_has_a_type_code_and_branch_kinds_are_leaves(db):
+    codes = {r["type"]: r["type_id"] for r in db.query("SELECT DISTINCT type, type_id FROM orgs")}
+    assert codes == {k: v for k, v in ORG_TYPES.items()}
+    leaves = {r["type_id"] for r in db.query("SELECT type_id FROM orgs o WHERE NOT EXISTS (SELECT 1 FROM orgs c WHERE c.pid = o.id)")}
+    assert set(LEAF_TYPE_IDS) <= leaves
+    with_children = {r["type_id"] for r in db.query("SELECT DISTINCT p.type_id FROM orgs p JOIN orgs c ON c.pid = p.id")}
+    assert not with_children & set(LEAF_TYPE_IDS)
 
 
 def test_faults_refuse_bad_values_with_a_chinese_message():
@@ -96,3 +118,14 @@ def test_faults_refuse_bad_values_with_a_chinese_message():
         faults.update({"latency": 1})
     faults.update({"latency_ms": 100, "seed": 3})
     assert faults.as_dict()["latency_ms"] == 100
+
+
+def test_a_db_file_from_an_older_mock_is_seeded_afresh(tmp_path):
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript("CREATE TABLE orgs (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO orgs VALUES (1, '旧');")
+    old.close()
+    db = Database(path)
+    db.ensure_seeded()
+    assert db.org_by_league_id(db.children(None)[0]["league_id"])["name"] == db.children(None)[0]["name"]
+    assert len(db.accounts()) == 2

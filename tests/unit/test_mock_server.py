@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -53,3 +54,26 @@ def test_a_bad_labels_file_is_a_plain_message_and_exit_2(tmp_path, capsys):
     bad.write_text("[1, 2]", encoding="utf-8")
     assert main(["--db", str(tmp_path / "p.db"), "--labels", str(bad), "--port", "0"]) == 2
     assert "--labels" in capsys.readouterr().err
+
+
+def test_the_variants_are_the_default_and_one_per_overlay_file():
+    assert mock_server_module.variants() == ["default", "columns", "search_table"]
+    for name in mock_server_module.variants()[1:]:
+        header = (mock_server_module.VARIANTS_DIR / f"{name}.toml").read_text(encoding="utf-8")
+        assert header.startswith(f"# Catalog overlay for the mock's structural variant `{name}`")
+
+
+def test_an_unknown_variant_is_refused_with_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--db", str(tmp_path / "p.db"), "--variant", "nope", "--port", "0"])
+    assert exit_.value.code == 2 and "--variant" in capsys.readouterr().err
+
+
+def test_every_label_the_pages_use_is_in_labels_json():
+    labels = load_labels(None)
+    used = set()
+    for script in (mock_server_module.STATIC).glob("*.js"):
+        text = script.read_text(encoding="utf-8")
+        used |= set(re.findall(r"""\bL\(\\?['"]([^'"\\]+)\\?['"]\)""", text))
+        used |= set(re.findall(r"""\bitem\('([^']+)'""", text))
+    assert used and not used - set(labels), sorted(used - set(labels))
