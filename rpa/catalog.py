@@ -35,50 +35,69 @@ if TYPE_CHECKING:
 
 CATALOG_FILE = "portal.toml"
 
-LOC, STR, INT = "locator", "text", "number"
+LOC, STR, INT, LIST = "locator", "text", "number", "list"
+
+# The widget strategies the driver knows, per [strategies] key (rpa/portal/member_picker.py,
+# rpa/portal/org_picker.py).
+STRATEGIES: dict[str, tuple[str, ...]] = {
+    "member_picker": ("selects", "search_table"),
+    "org_picker": ("cascader", "columns"),
+}
+PAGES = ("signin", "change_password", "personal", "center", "transfers", "transfer_out", "approvals")
+
+
+def _all(kind: str, *keys: str) -> dict[str, str]:
+    return {key: kind for key in keys}
+
 
 # section -> key -> kind. Nested tables ("transfer.labels", "options.*") are listed as sections.
 SCHEMA: dict[str, dict[str, str]] = {
-    "signin": {
-        "path": STR, "account": LOC, "password": LOC, "captcha": LOC, "captcha_image": LOC,
-        "submit": LOC,
+    "strategies": _all(STR, *STRATEGIES),
+    "pages": _all(STR, *PAGES),
+    "landmarks": _all(LOC, *PAGES),
+    "landmarks.names": _all(STR, *PAGES),
+    "signin": _all(LOC, "account", "password", "captcha", "captcha_image", "submit"),
+    "menu": _all(LOC, "title", "enter_center", "logout", "business", "transfers", "approvals", "transfer_out"),
+    "transfer": _all(LOC, "form", "steps", "submit", "reset"),
+    "transfer.labels": _all(
+        STR, "name", "id_number", "phone", "contact", "branch", "branch_admin", "branch_phone",
+        "parent_phone", "province_flag", "province", "target_full_name", "reason", "study_type",
+        "school_name", "school_address", "employer_name", "employer_address", "target", "applied_at",
+        "remark",
+    ),
+    "member_picker": {
+        **_all(LOC, "card", "branch", "member", "open", "dialog", "by_name", "search", "query", "row", "pick"),
+        "option": STR,
     },
-    "menu": {
-        "path": STR, "title": LOC, "logout": LOC, "home": LOC, "transfer_group": LOC,
-        "transfer_out": LOC, "history": LOC,
-    },
-    "transfer": {
-        "path": STR, "chooser": LOC, "branch": LOC, "member": LOC, "form": LOC, "steps": LOC,
-        "submit": LOC, "reset": LOC, "member_option": STR,
-    },
-    "transfer.labels": {
-        key: STR
-        for key in (
-            "name", "id_number", "phone", "contact", "branch", "branch_admin", "branch_phone",
-            "parent_phone", "province_flag", "province", "target_full_name", "reason",
-            "study_type", "target", "applied_at", "remark",
-        )
+    "org_picker": {
+        **_all(LOC, "cascader", "popper", "menu", "node", "node_label", "node_radio", "node_loading",
+               "node_expand", "column"),
+        "separator": STR,
     },
     "options.province_flag": {"yes": STR, "no": STR},
-    "orgpicker": {
-        "popper": LOC, "menu": LOC, "node": LOC, "node_label": LOC, "node_radio": LOC,
-        "node_loading": LOC, "node_expand": LOC, "separator": STR,
+    "transfers": _all(LOC, "search", "query", "table", "row", "revoke"),
+    "approvals": {
+        **_all(LOC, "pane", "search", "query", "next_page"),
+        "closed_states": LIST, "revoked_state": STR, "province_target": STR, "special_target": STR,
     },
-    "history": {"path": STR, "search": LOC, "query": LOC, "table": LOC, "row": LOC, "revoke": LOC},
-    "widgets": {
-        "form_item": LOC, "form_item_label": LOC, "form_item_content": LOC, "input": LOC, "select": LOC,
-        "select_dropdown": LOC, "select_option": LOC, "select_empty": LOC, "cascader": LOC,
-        "message": LOC, "message_error": LOC, "message_box": LOC, "modal": LOC, "confirm": LOC, "form_error": LOC, "loading": LOC,
-    },
-    "messages": {
-        "submitted": STR, "duplicate": STR, "expired": STR, "busy": STR, "confirm": STR,
-        "wrong_password": STR, "captcha": STR, "revoked": STR,
-    },
-    "api": {
-        "prefix": STR, "login": STR, "userinfo": STR, "branches": STR, "members": STR,
-        "orgtree": STR, "apply": STR, "history": STR, "revoke": STR, "ok": INT, "failed": INT,
-        "expired": INT,
-    },
+    "widgets": _all(
+        LOC, "form_item", "form_item_label", "form_item_content", "input", "select", "select_dropdown",
+        "select_option", "select_empty", "message", "message_error", "message_box", "modal", "confirm",
+        "form_error", "loading",
+    ),
+    "messages": _all(
+        STR, "submitted", "duplicate", "expired", "busy", "confirm", "wrong_password", "captcha", "revoked",
+        "first_login",
+    ),
+    "api": {"prefix": STR, "ok": INT, "failed": INT, "expired": INT},
+    "api.paths": _all(STR, "login", "userinfo", "branches", "members", "orgtree", "apply", "approvals"),
+    "api.answer": _all(STR, "code", "message", "results"),
+    "api.orgtree": {**_all(STR, "parent", "list", "id", "name", "full_name", "type"), "leaf_types": LIST},
+    "api.members": _all(STR, "list", "id", "name", "id_number", "branch_name"),
+    "api.apply": _all(STR, "application_id", "created_at"),
+    "api.approvals": _all(
+        STR, "rows", "total", "application_id", "name", "id_masked", "created_at", "stage_name", "target"
+    ),
 }
 # Option groups whose keys are canonical values; checked against vocabulary.toml instead.
 OPTION_GROUPS = ("reason", "study_type", "province")
@@ -88,11 +107,12 @@ LOCATOR_MODIFIERS = ("name", "has_text", "within")
 
 @dataclass(frozen=True)
 class Catalog:
-    """The checked catalog. Build it with `load_catalog()`."""
+    """The checked catalog. Build it with `load_catalog()` or `catalog_for(settings)`."""
 
     path: Path
     data: Mapping[str, Mapping[str, Any]]  # "section" or "section.sub" -> key -> value
     vocabulary: Vocabulary
+    overlay: Path | None = None  # the RPA_CATALOG file merged over `path`, if any
 
     # --- values ----------------------------------------------------------------------------
 
@@ -105,6 +125,16 @@ class Catalog:
         section, key = dotted.rsplit(".", 1)
         return int(self.data[section][key])
 
+    def texts(self, dotted: str) -> tuple[str, ...]:
+        """A list value, e.g. `texts("api.orgtree.leaf_types")`."""
+        section, key = dotted.rsplit(".", 1)
+        return tuple(self.data[section][key])
+
+    def key(self, call: str, name: str) -> str:
+        """The portal's name of a form field or result key of an API call (`[api.<call>]`),
+        e.g. `key("orgtree", "parent")` → the field that names the parent org."""
+        return self.data[f"api.{call}"][name]
+
     def label(self, field: str) -> str:
         """The label the transfer form shows for one of its fields (`transfer.labels`)."""
         return self.data["transfer.labels"][field]
@@ -115,7 +145,7 @@ class Catalog:
             return self.data[f"options.{group}"][canonical]
         except KeyError:
             raise ConfigError(
-                f"选择器目录 {str(self.path)!r} 的 [options.{group}] 中没有 {canonical!r}，"
+                f"{self.where} 的 [options.{group}] 中没有 {canonical!r}，"
                 "请补上该选项在门户中显示的文字。"
             ) from None
 
@@ -126,12 +156,35 @@ class Catalog:
         """The canonical 转出原因 of a 毕业去向 (vocabulary.toml); None when not submitted."""
         return self.vocabulary.reason_for(Destination(destination))
 
+    def page_path(self, name: str) -> str:
+        """The URL path of one of the portal's pages (`[pages]`)."""
+        return self.data["pages"][name]
+
+    def page_name(self, name: str) -> str:
+        """What the secretary calls a page (`[landmarks.names]`)."""
+        return self.data["landmarks.names"][name]
+
     def api_path(self, name: str) -> str:
-        """The URL path of an API call, e.g. `/v1/center/transfer/apply`."""
-        return self.data["api"]["prefix"] + self.data["api"][name]
+        """The URL path of an API call (`[api.paths]`), e.g. `/v1/center/transfer/apply`."""
+        return self.data["api"]["prefix"] + self.data["api.paths"][name]
+
+    def strategy(self, name: str) -> str:
+        """The widget strategy the portal uses for `name` (`[strategies]`)."""
+        return self.data["strategies"][name]
 
     def member_option(self, name: str, masked_id: str) -> str:
-        return self.data["transfer"]["member_option"].format(name=name, masked_id=masked_id)
+        return self.data["member_picker"]["option"].format(name=name, masked_id=masked_id)
+
+    def css(self, dotted: str) -> str:
+        """The CSS of a `css` locator (Element UI's own structure), e.g. `css("widgets.input")`."""
+        section, key = dotted.rsplit(".", 1)
+        return self.data[section][key]["css"]
+
+    @property
+    def where(self) -> str:
+        """How messages name the catalog: the file, and the overlay merged over it."""
+        shown = f"选择器目录 {str(self.path)!r}"
+        return shown + (f"（叠加 {str(self.overlay)!r}）" if self.overlay else "")
 
     # --- locators --------------------------------------------------------------------------
 
@@ -174,36 +227,82 @@ def _exact(text: str) -> re.Pattern[str]:
     return re.compile(rf"^\s*{re.escape(text)}\s*[:：]?\s*$")
 
 
-def load_catalog(selectors_dir: Path | str | None = None) -> Catalog:
+def load_catalog(selectors_dir: Path | str | None = None, overlay: Path | str | None = None) -> Catalog:
     """Load and check `portal.toml` and `vocabulary.toml` from `selectors_dir`.
 
     `selectors_dir` defaults to the repository's `selectors/` (`Settings.selectors_dir`), so a
-    test or a secretary can point a run at an edited copy. Raises `ConfigError` (Chinese,
-    naming the file and the key) when anything is missing, unknown or malformed.
+    test or a secretary can point a run at an edited copy. `overlay` (`Settings.catalog`,
+    RPA_CATALOG) is a TOML file deep-merged over `portal.toml`: its tables are merged key by key,
+    any other value (a text, a locator, a list) replaces the one below. Raises `ConfigError`
+    (Chinese, naming the file and the key) when anything is missing, unknown or malformed.
     """
     if selectors_dir is None:
         from rpa.config import DEFAULT_SELECTORS_DIR
 
         selectors_dir = DEFAULT_SELECTORS_DIR
     path = Path(selectors_dir).resolve() / CATALOG_FILE
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"找不到选择器目录文件 {str(path)!r}，请检查 RPA_SELECTORS_DIR。") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"选择器目录文件 {str(path)!r} 格式有误：{exc}") from None
+    raw = _read_toml(path, "请检查 RPA_SELECTORS_DIR。")
     vocabulary = load_vocabulary(path.parent)
-    data = _check(path, raw, vocabulary)
-    return Catalog(path=path, data=data, vocabulary=vocabulary)
+    overlay_path = None
+    if overlay is not None:
+        overlay_path = Path(overlay).resolve()
+        extra = _read_toml(overlay_path, "请检查 RPA_CATALOG（选择器目录的叠加文件）。")
+        _check_overlay(overlay_path, extra)
+        raw = _merge(raw, extra)
+    where = f"选择器目录 {str(path)!r}" + (f"（叠加 {str(overlay_path)!r}）" if overlay_path else "")
+    data = _check(where, raw, vocabulary)
+    return Catalog(path=path, data=data, vocabulary=vocabulary, overlay=overlay_path)
 
 
 def catalog_for(settings) -> Catalog:
-    """The catalog of `settings.selectors_dir`."""
-    return load_catalog(settings.selectors_dir)
+    """The catalog of `settings.selectors_dir`, with the overlay `settings.catalog` merged over it."""
+    return load_catalog(settings.selectors_dir, getattr(settings, "catalog", None))
 
 
-def _check(path: Path, raw: dict[str, Any], vocabulary: Vocabulary) -> dict[str, dict[str, Any]]:
-    where = f"选择器目录 {str(path)!r}"
+def _read_toml(path: Path, hint: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, IsADirectoryError):
+        raise ConfigError(f"找不到选择器目录文件 {str(path)!r}，{hint}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"选择器目录文件 {str(path)!r} 格式有误：{exc}") from None
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`extra` over `base`: sections merged key by key, every other value replaced whole."""
+    merged = dict(base)
+    for key, value in extra.items():
+        below = merged.get(key)
+        if _is_section(prefix, key, value) and isinstance(below, dict):
+            merged[key] = _merge(below, value, f"{prefix}.{key}" if prefix else key)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _check_overlay(path: Path, raw: dict[str, Any]) -> None:
+    """An overlay may only name sections and keys the catalog has (values are checked merged)."""
+    where = f"选择器目录的叠加文件 {str(path)!r}"
+    known = set(SCHEMA) | {f"options.{g}" for g in OPTION_GROUPS} | {"options"}
+
+    def walk(prefix: str, table: dict[str, Any]) -> None:
+        for key, value in table.items():
+            name = f"{prefix}.{key}" if prefix else key
+            if _is_section(prefix, key, value):
+                if name not in known:
+                    raise ConfigError(f"{where} 中有未知的节 [{name}]（可用：{'、'.join(sorted(SCHEMA))}）。")
+                walk(name, value)
+            elif not prefix:
+                raise ConfigError(f"{where} 顶层有未知的键 {key!r}，每个键都应放在某一节（如 [strategies]）下。")
+            elif prefix in SCHEMA and key not in SCHEMA[prefix]:
+                raise ConfigError(
+                    f"{where} 的 [{prefix}] 中有未知的键 {key!r}（可用：{'、'.join(SCHEMA[prefix])}）。"
+                )
+
+    walk("", raw)
+
+
+def _check(where: str, raw: dict[str, Any], vocabulary: Vocabulary) -> dict[str, dict[str, Any]]:
 
     def fail(message: str) -> ConfigError:
         return ConfigError(f"{where} {message}")
@@ -239,6 +338,10 @@ def _check(path: Path, raw: dict[str, Any], vocabulary: Vocabulary) -> dict[str,
                 raise fail(f"的 [{section}] 中缺少键 {key!r}。请对照仓库自带的 selectors/{CATALOG_FILE} 补上。")
             _check_value(fail, section, key, kind, table[key], keys)
 
+    for key, choices in STRATEGIES.items():
+        chosen = flat["strategies"][key]
+        if chosen not in choices:
+            raise fail(f"的 [strategies] 中 {key} = {chosen!r} 不是本工具认识的方式（可用：{'、'.join(choices)}）。")
     needed = {
         "reason": {r.reason for r in vocabulary.destinations.values() if r.reason},
         "study_type": set(vocabulary.study_types),
@@ -269,7 +372,7 @@ def _is_section(prefix: str, key: str, value: Any) -> bool:
         return False
     if not prefix or prefix == "options":
         return True
-    return f"{prefix}.{key}" in SCHEMA or (prefix == "options" and key in OPTION_GROUPS)
+    return f"{prefix}.{key}" in SCHEMA
 
 
 def _check_value(fail, section: str, key: str, kind: str, value: Any, keys: dict[str, str]) -> None:
@@ -280,6 +383,9 @@ def _check_value(fail, section: str, key: str, kind: str, value: Any, keys: dict
     elif kind == INT:
         if not isinstance(value, int) or isinstance(value, bool):
             raise fail(f"中 {name} 应为整数，现为 {value!r}。")
+    elif kind == LIST:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise fail(f"中 {name} 应为文字列表，如 [\"01TZB\", \"06BYBTZB\"]，现为 {value!r}。")
     else:
         if not isinstance(value, dict):
             raise fail(f"中 {name} 应为定位表，如 {{ role = \"button\", name = \"提交\" }}，现为 {value!r}。")

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     graduation_date: dt.date = Field(default_factory=_default_graduation_date)
     session_file: Path = DEFAULT_SESSION_FILE
     selectors_dir: Path = DEFAULT_SELECTORS_DIR
+    # A catalog overlay (RPA_CATALOG): a TOML file merged over selectors_dir/portal.toml, for a
+    # portal whose pages differ from the shipped catalog (rpa.catalog.load_catalog).
+    catalog: Path | None = None
     max_attempts: int = Field(default=4, ge=1)
     # Rows in a row that fail for a transient reason after all their retries before the run
     # pauses and probes the portal (rpa.runner.guards.CircuitBreaker), and the first pause.

@@ -13,8 +13,12 @@
     │   ├── PortalBusy            HTTP 5xx, retCode 1001 "系统繁忙"
     │   ├── PortalTimeout         navigation / locator / answer timeout
     │   └── AnswerLost            submit clicked, no answer seen (the row is in doubt)
-    ├── SessionExpired            1009 or a redirect to sign-in: log in again
+    ├── SessionExpired            1009 (JSON or plain text) or a redirect to sign-in: log in again
     │   └── CaptchaRequired       can't log in unattended: run `rpa login`
+    ├── UnexpectedPage            the portal shows a page the tool didn't expect (a WAF or
+    │   │                         verification page, a changed portal): stop before any row
+    │   │                         (exit 2), a screenshot saved
+    │   └── PasswordChangeRequired  first sign-in: the portal demands a new password first
     └── PortalUnreachable         the portal can't be reached at all (exit 2)
 """
 
@@ -104,6 +108,17 @@ class SessionExpired(RpaError):
 
 class CaptchaRequired(SessionExpired):
     kind = "captcha_required"
+
+
+class UnexpectedPage(RpaError):
+    """The portal showed something else than the page the tool was going to. Context: `seen`
+    (what was recognised, or None), `expected`, `url`, `screenshot` (a path, or None)."""
+
+    kind = "unexpected_page"
+
+
+class PasswordChangeRequired(UnexpectedPage):
+    kind = "password_change_required"
 
 
 class PortalUnreachable(RpaError):

@@ -1,17 +1,20 @@
-"""Page objects and the signed-in session for 网上共青团·智慧团建 (Playwright, sync API).
+"""Page objects and the signed-in session for 网上共青团·智慧团建 (Playwright, async API).
 
     session.py        PortalSession: sign in (saved session or password), contexts, the API
     signin.py         the sign-in page; the unattended sign-in (no trace, ever)
     login.py          `rpa login`: a headed sign-in for the captcha
+    navigation.py     Navigator: which page is on show; the menus' way to 办理转出
     transfer_form.py  TransferForm: 办理转出 — choose the member, fill, read back, submit
-    widgets.py        Element UI's el-select and lazy el-cascader, as the page objects use them
+    member_picker.py  选择转出人, strategy "selects" or "search_table"
+    org_picker.py     申请转入组织, strategy "cascader" or "columns"; the page's tree answers
+    widgets.py        Element UI's el-select; reading the portal's answers
     orgtree.py        OrgTree: target paths checked through the API; `check_paths_online`
-    history.py        find_application; the history page
+    history.py        applications_of / find_application (组织关系审批, by name)
 
 Every locator, label and message comes from the catalog (`rpa.catalog`, `selectors/`).
 """
 
-from rpa.portal.history import HistoryEntry, find_application
+from rpa.portal.history import HistoryEntry, applications_of, find_application
 from rpa.portal.orgtree import OrgTree, check_paths_online
 from rpa.portal.session import PortalSession
 from rpa.portal.transfer_form import SubmitResult, TransferForm
@@ -22,6 +25,7 @@ __all__ = [
     "PortalSession",
     "SubmitResult",
     "TransferForm",
+    "applications_of",
     "check_paths_online",
     "find_application",
 ]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Error as PlaywrightError
 
-from rpa.catalog import load_catalog
+from rpa.catalog import catalog_for
 from rpa.portal.session import LOCALE, VIEWPORT, is_unreachable, save_storage_state, unreachable
 from rpa.portal.signin import SignInPage
 from rpa.portal.widgets import WAIT_ERRORS
@@ -52,7 +52,7 @@ async def _login(settings: Settings, console: Any, headless: bool, timeout_ms: f
 
     from rpa.browser import launch
 
-    catalog = load_catalog(settings.selectors_dir)
+    catalog = catalog_for(settings)
     async with async_playwright() as playwright:
         browser = await launch(playwright, settings, headless=headless)
         try:

@@ -17,13 +17,18 @@ from rpa.errors import OrgNotFound
 from rpa.portal.widgets import TOP_LEVEL
 
 if TYPE_CHECKING:
+    from rpa.catalog import Catalog
     from rpa.config import Settings
     from rpa.portal.session import PortalSession
 
 
 @dataclass(frozen=True)
 class OrgNode:
-    """One org of the tree as the portal gives it."""
+    """One org of the tree as the portal gives it.
+
+    `is_leaf`: of a branch kind (`[api.orgtree] leaf_types`). The tree has no isLeaf: another
+    node is a leaf too when its level comes back empty, which only asking tells.
+    """
 
     league_id: str
     name: str
@@ -32,14 +37,24 @@ class OrgNode:
     is_leaf: bool
 
     @classmethod
-    def from_api(cls, item: dict[str, Any]) -> OrgNode:
+    def from_api(cls, item: dict[str, Any], catalog: Catalog) -> OrgNode:
+        """A node of a `getorgtree` level, read with the catalog's keys (`[api.orgtree]`)."""
+        keys = catalog.data["api.orgtree"]
+        name = str(item.get(keys["name"]) or "")
+        type_id = str(item.get(keys["type"]) or "")
         return cls(
-            league_id=str(item.get("leagueId", "")),
-            name=str(item.get("leagueName", "")),
-            full_name=str(item.get("leagueFullName") or item.get("leagueName", "")),
-            type_id=str(item.get("leagueTypeId", "")),
-            is_leaf=bool(item.get("isLeaf", False)),
+            league_id=str(item.get(keys["id"]) or ""),
+            name=name,
+            full_name=str(item.get(keys["full_name"]) or name),
+            type_id=type_id,
+            is_leaf=type_id in catalog.texts("api.orgtree.leaf_types"),
         )
+
+
+def level_of(results: Any, catalog: Catalog) -> list[OrgNode]:
+    """The nodes of one `getorgtree` answer's results (`results.leagueList`)."""
+    items = (results or {}).get(catalog.key("orgtree", "list")) if isinstance(results, dict) else None
+    return [OrgNode.from_api(item, catalog) for item in items or [] if isinstance(item, dict)]
 
 
 class OrgCache:
@@ -72,10 +87,12 @@ class OrgTree:
 
     async def children(self, pid: str = "") -> list[OrgNode]:
         """The orgs one level below `pid` ("" = the top of the national tree)."""
-        path = self.session.catalog.text("api.orgtree")
+        catalog = self.session.catalog
+        path = catalog.data["api.paths"]["orgtree"]
+        parent = catalog.key("orgtree", "parent")
 
         async def fetch(p: str) -> list[OrgNode]:
-            return [OrgNode.from_api(i) for i in await self.session.api(path, pid=p) or []]
+            return level_of(await self.session.api(path, **{parent: p}), catalog)
 
         async def fetch_retried(p: str) -> list[OrgNode]:
             return await self.retrying(fetch, p)

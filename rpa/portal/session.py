@@ -1,16 +1,20 @@
 """A signed-in session with the portal: storage state, browser contexts and the portal's API.
 
-    session = PortalSession(settings, browser)
-    await session.sign_in()                 # reuse settings.session_file, else sign in
+    session = PortalSession(settings, browser, evidence_dir=out / "screenshots")
+    await session.sign_in()                 # reuse settings.session_file, else sign in; then
+                                            # walk once to 办理转出 the way the menus go
     context = await session.new_context()   # a signed-in context for one worker's page
-    await session.api("transfer/history", idNumber="…")   # POST /v1/center/… with its cookies
+    await session.api(path, **form)         # POST <api.prefix><path> with its cookies
     await session.renew(seen)               # after SessionExpired: one sign-in for all workers
     await session.close()
 
 The password is typed only in a context that records no trace (see `signin.py`); every other
 context starts from the saved storage state (cookies), so no trace a row records can hold it.
 One session serves a whole run (all its workers, in one event loop). The session file is
-written atomically with mode 0600.
+written atomically with mode 0600. The first sign-in of a session also walks from 个人首页 to
+办理转出 through the menus, so that a page the tool doesn't expect (a first-login 修改密码, a WAF
+or verification page, a changed portal) stops the run before any row, with a screenshot in
+`evidence_dir`.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from rpa.catalog import Catalog, load_catalog
+from rpa.catalog import Catalog, catalog_for
 from rpa.errors import PortalBusy, PortalTimeout, PortalUnreachable, SessionExpired
 from rpa.files import atomic_output, private_dir
 from rpa.portal.widgets import portal_results
@@ -98,10 +102,16 @@ class PortalSession:
     context was made in: the first caller signs in again, the others find it done.
     """
 
-    def __init__(self, settings: Settings, browser: Browser, catalog: Catalog | None = None) -> None:
+    def __init__(
+        self, settings: Settings, browser: Browser, catalog: Catalog | None = None, *,
+        evidence_dir: Path | None = None,
+    ) -> None:
+        """`evidence_dir`: where a screenshot of an unexpected page is saved (a run's screenshots/)."""
         self.settings = settings
         self.browser = browser
-        self.catalog = catalog or load_catalog(settings.selectors_dir)
+        self.catalog = catalog or catalog_for(settings)
+        self.evidence_dir = evidence_dir
+        self.way_checked = False  # walked from 个人首页 to 办理转出 once
         self._state: dict[str, Any] | None = None
         self._api_context: BrowserContext | None = None
         self._contexts: list[BrowserContext] = []
@@ -122,8 +132,12 @@ class PortalSession:
         otherwise signs in on the sign-in page with `settings.username` / `settings.password`
         in a context that records no trace, and saves the new state to the session file (0600).
 
+        The first sign-in of the session then walks from 个人首页 to 办理转出 (`check_way`).
+
         Raises `CaptchaRequired` when the sign-in page asks for a captcha (run `rpa login`),
-        `ConfigError` for a wrong account or password, `PortalUnreachable` when nothing answers.
+        `ConfigError` for a wrong account or password, `PortalUnreachable` when nothing answers,
+        `PasswordChangeRequired` / `UnexpectedPage` when the portal shows another page than the
+        one expected (a screenshot in `evidence_dir`).
         """
         from rpa.portal.signin import sign_in_with_password
 
@@ -132,12 +146,40 @@ class PortalSession:
         if saved is not None and await self._state_is_valid(saved):
             self._state = saved
             self.generation += 1
-            return
+            try:
+                await self.check_way()
+                return
+            except SessionExpired:  # the portal's pages don't take the saved session after all
+                await self._drop_api_context()
         self._state = None
-        state = await sign_in_with_password(self.settings, self.browser, self.catalog)
+        state = await sign_in_with_password(self.settings, self.browser, self.catalog, self.evidence_dir)
         save_storage_state(self.settings.session_file, state)
         self._state = state
         self.generation += 1
+        await self.check_way()
+
+    async def check_way(self) -> None:
+        """Once per session: open 个人首页 and go to 办理转出 as the guides say (进入管理中心 →
+        业务办理 → 组织关系转接办理 → 办理转出), recognising each page on the way."""
+        from rpa.portal.navigation import Navigator
+
+        if self.way_checked:
+            return
+        context = await self._context(self._state)
+        try:
+            nav = Navigator(await context.new_page(), self.catalog, self.settings.timeout_ms, self.evidence_dir)
+            try:
+                await nav.goto("personal")
+            except PlaywrightError as exc:
+                if is_unreachable(exc):
+                    raise unreachable(self.settings) from None
+                raise PortalTimeout(f"打开门户“个人首页”失败：{_first_line(exc)}，请稍后重试。") from None
+            await nav.expect("personal", "登录后打开“个人首页”时，")
+            await nav.walk_to_transfer_out()
+        finally:
+            with contextlib.suppress(PlaywrightError):
+                await context.close()
+        self.way_checked = True
 
     async def renew(self, seen_generation: int) -> None:
         """Sign in again after `SessionExpired`, once for all the workers that met it.
@@ -154,7 +196,7 @@ class PortalSession:
     async def _state_is_valid(self, state: dict[str, Any]) -> bool:
         context = await self._context(state)
         try:
-            await self._post(context, self.catalog.text("api.userinfo"), {})
+            await self._post(context, self.catalog.text("api.paths.userinfo"), {})
         except SessionExpired:
             await context.close()
             return False
@@ -193,7 +235,9 @@ class PortalSession:
     # --- the API -----------------------------------------------------------------------------------
 
     async def api(self, path: str, **form: Any) -> Any:
-        """POST form data to `/v1/center/<path>` with the session's cookies; the `results`.
+        """POST form data to `<api.prefix><path>` with the session's cookies; the `results`.
+
+        `path` and the names in `form` come from the catalog (`[api.paths]`, `[api.*]`).
 
         retCode 1000 → results; 1009 → `SessionExpired`; 1001 "系统繁忙" or HTTP 5xx →
         `PortalBusy`; another 1001 → `PortalRejected(retMsg)`; no connection at all →
@@ -237,3 +281,7 @@ class PortalSession:
             with contextlib.suppress(PlaywrightError):
                 await context.close()
         self._contexts.clear()
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

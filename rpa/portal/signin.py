@@ -1,4 +1,8 @@
-"""The sign-in page (`/zhtj/signin`) and the unattended sign-in with account and password.
+"""The sign-in page (`[pages] signin`) and the unattended sign-in with account and password.
+
+The account is the person's ID number; an image captcha (`rpa login` lets the secretary type it)
+may be asked. A sign-in lands on 个人首页; a first sign-in lands on 修改密码 instead, which stops
+the run (`PasswordChangeRequired`).
 
 The password is typed only here, in a context that never records a trace and is closed
 before this returns; the caller gets the storage state (cookies), nothing else.
@@ -7,7 +11,6 @@ before this returns; the caller gets the storage state (cookies), nothing else.
 from __future__ import annotations
 
 import contextlib
-from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Error as PlaywrightError
@@ -15,15 +18,20 @@ from playwright.async_api import expect
 
 from rpa.config import DEFAULT_TIMEOUT_MS
 from rpa.errors import CaptchaRequired, ConfigError, PortalBusy, PortalRejected, PortalTimeout
-from rpa.portal.widgets import WAIT_ERRORS
+from rpa.portal.navigation import Navigator
+from rpa.portal.widgets import WAIT_ERRORS, read_answer, url_path
 from rpa.portal.session import LOCALE, NO_ANIMATIONS_SCRIPT, VIEWPORT, is_unreachable, unreachable
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from playwright.async_api import Browser, Locator, Page
 
     from rpa.catalog import Catalog
     from rpa.config import Settings
 
+# Where a sign-in may land (个人首页, or the page a `?redirect=` named).
+SIGNED_IN_PAGES = ("personal", "center", "transfers", "transfer_out", "approvals")
 RUN_LOGIN = "请先运行 rpa login，在弹出的浏览器中输入验证码登录，然后重新运行。"
 
 
@@ -57,13 +65,13 @@ class SignInPage:
         return self.catalog.locator(self.page, "signin.submit")
 
     @property
-    def center(self) -> Locator:
-        """Shown once signed in: the top bar of the 管理中心."""
+    def signed_in_bar(self) -> Locator:
+        """Shown once signed in (and past 修改密码): the top bar's 退出."""
         return self.catalog.locator(self.page, "menu.logout")
 
     async def open(self) -> None:
         """Go to the sign-in page and wait until its form is there."""
-        await self.page.goto(self.catalog.text("signin.path"))
+        await self.page.goto(self.catalog.page_path("signin"))
         await expect(self.account_input).to_be_visible(timeout=self.timeout)
 
     async def needs_captcha(self) -> bool:
@@ -77,25 +85,28 @@ class SignInPage:
     async def submit(self) -> tuple[Any, str]:
         """Click 登录; the (retCode, retMsg) of the portal's answer to the login call."""
         login_url = self.catalog.api_path("login")
-        async with self.page.expect_response(lambda r: r.url.split("?")[0].endswith(login_url)) as info:
+        async with self.page.expect_response(lambda r: url_path(r.url) == login_url) as info:
             await self.submit_button.click()
         response = await info.value
         try:
-            answer = await response.json()
-        except (ValueError, PlaywrightError):
+            code, message, _results = await read_answer(response, self.catalog)
+        except ValueError:
             return None, f"HTTP {response.status}"
-        return answer.get("retCode"), str(answer.get("retMsg") or "")
+        return code, message
 
     async def wait_until_signed_in(self, timeout_ms: float | None = None) -> None:
-        """Wait until the portal shows the 管理中心 (its path, not a `?redirect=` to it)."""
-        center = self.catalog.text("menu.path")
-        await self.page.wait_for_url(lambda url: urlsplit(url).path.startswith(center), timeout=timeout_ms)
+        """Wait until the portal shows a signed-in page (its top bar: past 修改密码 too)."""
+        await self.signed_in_bar.wait_for(timeout=timeout_ms)
 
 
-async def sign_in_with_password(settings: Settings, browser: Browser, catalog: Catalog) -> dict[str, Any]:
+async def sign_in_with_password(
+    settings: Settings, browser: Browser, catalog: Catalog, evidence_dir: Path | None = None
+) -> dict[str, Any]:
     """Sign in on the sign-in page with the account and password of `settings`; the storage state.
 
-    No tracing in this context, ever: the password must not end up in a trace.
+    No tracing in this context, ever: the password must not end up in a trace. A landing page
+    other than a signed-in one (修改密码, a verification page) raises `PasswordChangeRequired` /
+    `UnexpectedPage`, with a screenshot in `evidence_dir`.
     """
     password = settings.password.get_secret_value()
     if not settings.username or not password:
@@ -131,10 +142,8 @@ async def sign_in_with_password(settings: Settings, browser: Browser, catalog: C
             if catalog.text("messages.busy") in message:
                 raise PortalBusy(f"登录时门户繁忙：{message}")
             raise PortalRejected(f"登录失败：{message or '门户没有说明原因'}。")
-        try:
-            await page.wait_until_signed_in()
-        except WAIT_ERRORS:
-            raise PortalTimeout("登录后没有进入管理中心，请稍后重试。") from None
+        nav = Navigator(page.page, catalog, settings.timeout_ms, evidence_dir)
+        await nav.expect(SIGNED_IN_PAGES, "登录后")
         return await context.storage_state()
     finally:
         with contextlib.suppress(PlaywrightError):

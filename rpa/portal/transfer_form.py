@@ -1,4 +1,4 @@
-"""Page object for 办理转出 (`/zhtj/center/transfer/out`): choose the member, fill, check, submit.
+"""Page object for 办理转出 (`[pages] transfer_out`): choose the member, fill, check, submit.
 
     form = TransferForm(page, catalog)
     await form.open()                 # also the reset between two rows (see `open`)
@@ -6,8 +6,10 @@
     await form.screenshot(path)       # the whole filled form, the chosen org path visible
     result = await form.submit()      # SubmitResult, or the error the portal's answer means
 
-Every label, option text and message comes from the catalog (`selectors/portal.toml`). Waits
-are conditions (a locator becoming visible, the portal's API answer), never fixed pauses.
+Every label, option text and message comes from the catalog (`selectors/portal.toml`), and so
+does the way the page chooses a member and a target org (`[strategies]`: member_picker.py,
+org_picker.py). Waits are conditions (a locator becoming visible, the portal's API answer),
+never fixed pauses.
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ from rpa.errors import (
     PortalTimeout,
     SessionExpired,
 )
-from rpa.portal.member_picker import MemberPicker
-from rpa.portal.widgets import WAIT_ERRORS, OrgCascader, Select, portal_results, url_path
+from rpa.portal.member_picker import member_picker
+from rpa.portal.navigation import Navigator
+from rpa.portal.org_picker import org_picker
+from rpa.portal.widgets import WAIT_ERRORS, Select, portal_results, read_answer, url_path
 from rpa.vocabulary import Destination, TargetKind
 
 if TYPE_CHECKING:
@@ -44,11 +48,18 @@ if TYPE_CHECKING:
     from rpa.batch import TransferRow
     from rpa.catalog import Catalog
 
-# The fields read back after filling, in the form's order (keys of [transfer.labels]).
+# The fields read back after filling, in the form's order (keys of [transfer.labels], and the
+# unit's two fields, whose labels follow the reason: UNIT_LABELS).
 READ_BACK = (
     "name", "id_number", "phone", "contact", "branch", "province_flag", "province",
-    "target_full_name", "reason", "study_type", "target", "remark",
+    "target_full_name", "reason", "study_type", "unit_name", "unit_address", "target", "remark",
 )
+# The unit a row names (batch 转入单位名称/地址) is the admitting school for 升学 and the employer
+# for a job: the form labels its two fields accordingly.
+UNIT_LABELS = {
+    "unit_name": ("school_name", "employer_name"),
+    "unit_address": ("school_address", "employer_address"),
+}
 # How far a screenshot may grow to show a long form (px).
 MAX_SHOT_HEIGHT = 5000
 # Rows filled on one page load before it is loaded again. A page kept between rows keeps its
@@ -69,8 +80,8 @@ _EXTRA_HEIGHT_JS = """
 """
 
 
-# Widen (True) the cascader to show its whole text, or put its width back (False); for each
-# cascader matched (evaluate_all), whether it changed.
+# Widen (True) an org picker's widget to show its whole text, or put its width back (False); for
+# each widget matched (evaluate_all), whether it changed.
 _WIDEN_JS = """
 (roots, widen) => roots.map(root => {
   const input = root.querySelector('input');
@@ -107,14 +118,17 @@ class SubmitResult:
     """What the portal answered to a stored application."""
 
     created_at: str | None
-    application_id: int | None = None
+    application_id: str | int | None = None
 
 
 class TransferForm:
     """办理转出: the card 选择转出人 and the transfer form below it."""
 
-    def __init__(self, page: Page, catalog: Catalog, timeout_ms: float = DEFAULT_TIMEOUT_MS) -> None:
-        """`timeout_ms` bounds every wait on a condition (pass `settings.timeout_ms`)."""
+    def __init__(
+        self, page: Page, catalog: Catalog, timeout_ms: float = DEFAULT_TIMEOUT_MS, evidence_dir: Path | None = None
+    ) -> None:
+        """`timeout_ms` bounds every wait on a condition (pass `settings.timeout_ms`);
+        `evidence_dir` is where a screenshot of an unexpected page goes."""
         self.page = page
         self.catalog = catalog
         self.timeout = timeout_ms
@@ -123,7 +137,9 @@ class TransferForm:
         self._settled = False
         self.reload_every = RELOAD_EVERY
         self._renewals = 0  # forms renewed in place since the page was last loaded
-        self.picker = MemberPicker(page, catalog, timeout_ms)  # the card 选择转出人
+        self.picker = member_picker(page, catalog, timeout_ms)  # the card 选择转出人
+        self.nav = Navigator(page, catalog, timeout_ms, evidence_dir)
+        self.org_picker = org_picker(page, catalog, self.item("target"), timeout_ms)  # 申请转入组织
         self._pending: Request | None = None  # an apply request whose answer was not read
 
     # --- locators ------------------------------------------------------------------------------
@@ -136,10 +152,10 @@ class TransferForm:
         return self.catalog.field(self.form, self.catalog.label(field))
 
     def _input(self, field: str) -> Locator:
-        return self.item(field).locator(self.catalog.data["widgets"]["input"]["css"]).first
+        return self.item(field).locator(self.catalog.css("widgets.input")).first
 
     def _select(self, root: Locator) -> Select:
-        return Select(self.page, self.catalog, root.locator(self.catalog.data["widgets"]["select"]["css"]).first, self.timeout)
+        return Select(self.page, self.catalog, root.locator(self.catalog.css("widgets.select")).first, self.timeout)
 
     @property
     def form(self) -> Locator:
@@ -173,9 +189,14 @@ class TransferForm:
     def study_type_select(self) -> Locator:
         return self.item("study_type")
 
-    @property
-    def org_cascader(self) -> Locator:
-        return self.item("target").locator(self.catalog.data["widgets"]["cascader"]["css"]).first
+    def unit_input(self, field: str, expected: dict[str, str]) -> Locator:
+        """The input of the unit's name or address (`unit_name` / `unit_address`) under the
+        label the row's reason gives it."""
+        return self._input(self._unit_label_key(field, expected))
+
+    def _unit_label_key(self, field: str, expected: dict[str, str]) -> str:
+        school, employer = UNIT_LABELS[field]
+        return school if "study_type" in expected else employer
 
     @property
     def remark_input(self) -> Locator:
@@ -224,31 +245,36 @@ class TransferForm:
         await self._load()
 
     async def _load(self) -> None:
-        """Load 办理转出 afresh: the card and the form are empty."""
+        """Load 办理转出 afresh (by its path): the card and the form are empty."""
         self._renewals = 0
         self.picker.forget()
         branches_url = self.catalog.api_path("branches")
         error = self.catalog.locator(self.page, "widgets.message_error")
-        branch_select = self.picker.branch_select
+        landmark = self.nav.landmark("transfer_out")
+        doing = f"打开“{self.catalog.page_name('transfer_out')}”时，"
         try:
             # The page asks the portal for the account's branches as it opens: that answer is
             # the sign that the page is usable (or the reason it isn't).
             async with self.page.expect_response(lambda r: url_path(r.url) == branches_url, timeout=self.timeout) as info:
                 await self._goto()
-                await branch_select.or_(self.signin_form).or_(error).first.wait_for(timeout=self.timeout)
+                try:
+                    await landmark.or_(self.signin_form).or_(error).first.wait_for(timeout=self.timeout)
+                except WAIT_ERRORS:
+                    raise await self.nav.unexpected(await self.nav.where(timeout_ms=0), "transfer_out", doing) from None
                 if await self.signin_form.is_visible():
                     raise SessionExpired("门户登录已超时（打开“办理转出”时跳转到了登录页）。")
-                if not await branch_select.is_visible():
+                if not await landmark.is_visible():
                     shown = "；".join(t.strip() for t in await error.all_inner_texts())
                     raise PortalBusy(f"打开“办理转出”时门户报错：{shown or '无说明'}，请稍后重试。")
-            await portal_results(await info.value, self.catalog, "branches")
+            await portal_results(await info.value, self.catalog, self.catalog.data["api.paths"]["branches"])
+            await self.picker.ready.wait_for(timeout=self.timeout)
         except WAIT_ERRORS:
             raise PortalTimeout("打开“办理转出”页面超时，请稍后重试。") from None
         except PlaywrightError as exc:
             raise PortalTimeout(f"打开“办理转出”页面失败：{_first_line(exc)}") from None
 
     async def _goto(self) -> None:
-        path = self.catalog.text("transfer.path")
+        path = self.catalog.page_path("transfer_out")
         await self.page.goto(urljoin(self.page.url, path) if self.page.url.startswith("http") else path)
 
     # --- fill ----------------------------------------------------------------------------------
@@ -281,12 +307,16 @@ class TransferForm:
             step, field = "选择转出原因", "reason"
             await self._pick(self.reason_select, expected["reason"], "reason")
             if "study_type" in expected:
-                step, field = "选择升学类型", "study_type"
+                step, field = f"选择{self.catalog.label('study_type')}", "study_type"
                 await self._pick(self.study_type_select, expected["study_type"], "study_type")
+            for unit in ("unit_name", "unit_address"):
+                if unit in expected:
+                    field = self._unit_label_key(unit, expected)
+                    step = f"填写{self.catalog.label(field)}"
+                    await self.unit_input(unit, expected).fill(expected[unit])
             if "target" in expected:
                 step, field = "选择申请转入组织", "target"
-                cascader = OrgCascader(self.page, self.catalog, self.org_cascader, self.timeout)
-                await cascader.choose(list(row.target_path or []))
+                await self.org_picker.choose(list(row.target_path or []))
             step, field = "填写备注", "remark"
             await self.remark_input.fill(expected["remark"])
             step, field = "核对表单", None
@@ -328,16 +358,19 @@ class TransferForm:
         if Destination(row.destination) == Destination.STUDY:
             study = row.study_type or catalog.vocabulary.default_study_type
             values["study_type"] = catalog.option("study_type", study)
+        if rule.unit:
+            values["unit_name"] = row.unit_name or ""
+            values["unit_address"] = row.unit_address or ""
         if not flag and not special:
             if not row.target_path:
                 raise FieldMismatch(f"第{row.row}行没有转入组织路径，无法选择申请转入组织。")
-            values["target"] = catalog.text("orgpicker.separator").join(row.target_path)
+            values["target"] = catalog.text("org_picker.separator").join(row.target_path)
         return values
 
     async def read(self) -> dict[str, str]:
-        """Every field the form shows now, as displayed (`[transfer.labels]` keys)."""
+        """Every field the form shows now, as displayed (`READ_BACK` keys)."""
         widgets = self.catalog.data["widgets"]
-        # One round trip for the whole form: (label, value of its input) per form item.
+        # One round trip for the whole form: (label, value of its first input) per form item.
         pairs = await self.form.locator(widgets["form_item"]["css"]).evaluate_all(
             """(items, [labelCss, inputCss]) => items.map(item => {
                  const label = item.querySelector(labelCss);
@@ -349,7 +382,10 @@ class TransferForm:
         by_label = {_label_text(label): value for label, value in pairs if value is not None}
         shown = {}
         for field in READ_BACK:
-            value = by_label.get(self.catalog.label(field))
+            labels = [self.catalog.label(key) for key in UNIT_LABELS.get(field, (field,))]
+            value = next((by_label[label] for label in labels if label in by_label), None)
+            if value is not None and field == "target":
+                value = await self.org_picker.value()  # (the columns strategy has an input per level)
             if value is not None:
                 shown[field] = value.strip()
         return shown
@@ -363,7 +399,8 @@ class TransferForm:
             if want is None and got in (None, ""):
                 continue
             if (want or "").strip() != (got or "").strip():
-                wrong.append(f"{self.catalog.label(field)} 应为 {want or '（空）'!r}，页面显示 {got or '（空）'!r}")
+                label = self.catalog.label(self._unit_label_key(field, expected) if field in UNIT_LABELS else field)
+                wrong.append(f"{label} 应为 {want or '（空）'!r}，页面显示 {got or '（空）'!r}")
         if wrong:
             raise FieldMismatch("表单回读与名单不一致：" + "；".join(wrong) + "。", fields=wrong)
 
@@ -373,12 +410,12 @@ class TransferForm:
             # The option texts come from the catalog: every row would fail the same way.
             raise ConfigError(
                 f"门户的“{self.catalog.label(field)}”中没有选项 {label!r}（现有：{'、'.join(offered)}）。"
-                f"门户的文字可能已改变，请核对选择器目录 {str(self.catalog.path)!r} 的 [options] 中的选项文字。"
+                f"门户的文字可能已改变，请核对{self.catalog.where}的 [options] 中的选项文字。"
             )
 
     async def _raise_if_catalog_stale(self, field: str | None) -> None:
         """A wait ran out because the page has no such item: the portal's wording changed."""
-        where = f"选择器目录 {str(self.catalog.path)!r}"
+        where = self.catalog.where
         if field is not None and await self.form.count() == 0:
             raise ConfigError(
                 f"门户页面上找不到转接申请表单（{where} 的 [transfer] form）。门户的文字可能已改变，请更新选择器目录。"
@@ -405,15 +442,15 @@ class TransferForm:
         """A screenshot of the whole page with the whole form (the org path shows in its field).
 
         The portal scrolls inside its main area, so the viewport is stretched for the shot; a
-        long org path would be cut off ("…") in the fixed-width cascader, so the cascader is
-        widened to its text for the shot. Both are put back afterwards.
+        long org path would be cut off ("…") in the fixed-width org picker, so its widgets are
+        widened to their text for the shot. Both are put back afterwards.
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         size = self.page.viewport_size or {"width": 1280, "height": 900}
         extra = int(await self.page.evaluate(_EXTRA_HEIGHT_JS) or 0)
-        cascader = self.org_cascader
-        widened = any(await cascader.evaluate_all(_WIDEN_JS, True))  # (no cascader: nothing to widen)
+        picker = self.org_picker.widgets
+        widened = any(await picker.evaluate_all(_WIDEN_JS, True))  # (no picker on show: nothing to widen)
         if extra:
             await self.page.set_viewport_size({"width": size["width"], "height": min(size["height"] + extra, MAX_SHOT_HEIGHT)})
         try:
@@ -423,7 +460,7 @@ class TransferForm:
             if extra:
                 await self.page.set_viewport_size(size)
             if widened:
-                await cascader.evaluate_all(_WIDEN_JS, False)
+                await picker.evaluate_all(_WIDEN_JS, False)
 
     # --- submit --------------------------------------------------------------------------------
 
@@ -467,7 +504,7 @@ class TransferForm:
         return await self._read_apply_answer(request, label)
 
     async def _mark_messages_seen(self) -> None:
-        await self.page.evaluate(_MARK_SEEN_JS, self.catalog.data["widgets"]["message"]["css"])
+        await self.page.evaluate(_MARK_SEEN_JS, self.catalog.css("widgets.message"))
 
     def _new_messages(self) -> Locator:
         """The portal's messages (el-message) that appeared since 提交 was clicked."""
@@ -525,14 +562,14 @@ class TransferForm:
         if response.status >= 400:
             raise AnswerLost(lost.format(why=f"HTTP {response.status}"))
         try:
-            answer = await response.json()
-        except (ValueError, PlaywrightError):
+            code, message, results = await read_answer(response, catalog)
+        except ValueError:
             raise AnswerLost(lost.format(why="答复无法识别")) from None
-        code, message = answer.get("retCode"), str(answer.get("retMsg") or "")
         api = catalog.data["api"]
         if code == api["ok"]:
-            results = answer.get("results") or {}
-            return SubmitResult(created_at=results.get("createdAt"), application_id=results.get("applicationId"))
+            results = results if isinstance(results, dict) else {}
+            return SubmitResult(created_at=results.get(catalog.key("apply", "created_at")),
+                                application_id=results.get(catalog.key("apply", "application_id")))
         if code == api["expired"]:
             raise SessionExpired(f"{label}：提交时门户登录已超时（{message}）。")
         if catalog.text("messages.duplicate") in message:

@@ -1,23 +1,24 @@
-"""Element UI widgets as the page objects meet them: el-select and the lazy el-cascader.
+"""Element UI's el-select as the page objects meet it, and the portal's answers as they read them.
 
-Every selector comes from the catalog (`[widgets]`, `[orgpicker]`); these helpers only know how
-the widgets behave: a select's options live in a popper appended to <body>, shown one at a
-time; a lazy cascader loads one level per click and checks a node through its radio.
+Every selector comes from the catalog (`[widgets]`); these helpers only know how the widgets
+behave: a select's options live in a popper appended to <body>, shown one at a time. The
+answer's keys (`retCode`, …) come from the catalog's `[api.answer]`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
-from playwright.async_api import expect
 
-from rpa.errors import OrgNotFound, PortalBusy, PortalRejected, SessionExpired
+from rpa.errors import PortalBusy, PortalRejected, SessionExpired
 
 if TYPE_CHECKING:
-    from playwright.async_api import Locator, Page, Response
+    from playwright.async_api import APIResponse, Locator, Page, Request, Response
 
     from rpa.catalog import Catalog
 
@@ -33,28 +34,64 @@ def url_path(url: str) -> str:
     return match.group(1) if match else url
 
 
-async def portal_results(response: Response, catalog: Catalog, name: str) -> Any:
-    """The `results` of one of the portal's `{retCode, retMsg, results}` answers seen by the page.
+def parse_answer(body: str, catalog: Catalog) -> tuple[Any, str, Any]:
+    """(code, message, results) of one of the portal's `{retCode, retMsg, results}` answers (the
+    keys from `[api.answer]`). The expiry sentence as a bare text body reads as the expiry code.
+    `ValueError` when the body is neither."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        if catalog.text("messages.expired") in body:
+            return catalog.number("api.expired"), body.strip()[:200], None
+        raise
+    if not isinstance(answer, dict):
+        raise ValueError("not an answer")
+    keys = catalog.data["api.answer"]
+    return answer.get(keys["code"]), str(answer.get(keys["message"]) or ""), answer.get(keys["results"])
 
-    1009 → `SessionExpired`; "系统繁忙", HTTP 5xx or an unreadable answer → `PortalBusy`;
-    another failure → `PortalRejected` with the portal's words.
+
+async def read_answer(response: Response | APIResponse, catalog: Catalog) -> tuple[Any, str, Any]:
+    """`parse_answer` of a response's body; `ValueError` when it can't be read."""
+    try:
+        body = await response.text()
+    except PlaywrightError:
+        raise ValueError("no body") from None
+    return parse_answer(body, catalog)
+
+
+async def portal_results(response: Response | APIResponse, catalog: Catalog, name: str) -> Any:
+    """The `results` of one of the portal's answers, seen by the page or got by a direct call.
+
+    1009 (JSON or the plain-text sentence) → `SessionExpired`; "系统繁忙", HTTP 5xx or an
+    unreadable answer → `PortalBusy`; another failure → `PortalRejected` with the portal's words.
     """
     if response.status >= 400:
         # Don't read the body: the page gave up on it, and Chromium may never hand it over.
         raise PortalBusy(f"门户服务器错误（HTTP {response.status}，接口 {name}），请稍后重试。")
     try:
-        answer = await response.json()
-    except (ValueError, PlaywrightError):
+        code, message, results = await read_answer(response, catalog)
+    except ValueError:
         raise PortalBusy(f"门户接口 {name} 返回了无法识别的内容（HTTP {response.status}），请稍后重试。") from None
     api = catalog.data["api"]
-    code, message = answer.get("retCode"), str(answer.get("retMsg") or "")
     if code == api["ok"]:
-        return answer.get("results")
+        return results
     if code == api["expired"]:
         raise SessionExpired(message or "门户登录已超时。")
     if catalog.text("messages.busy") in message or code != api["failed"]:
         raise PortalBusy(f"门户繁忙（接口 {name}）：{message or code}")
     raise PortalRejected(message or f"门户接口 {name} 失败。", ret_msg=message)
+
+
+def request_form(request: Request) -> dict[str, str]:
+    """The form fields a page's POST sent (form-encoded or JSON), as texts."""
+    data = request.post_data or ""
+    try:
+        parsed = json.loads(data)
+        if isinstance(parsed, dict):
+            return {str(k): "" if v is None else str(v) for k, v in parsed.items()}
+    except ValueError:
+        pass
+    return {k: v[-1] for k, v in parse_qs(data, keep_blank_values=True).items()}
 
 
 def exact(text: str) -> re.Pattern[str]:
@@ -138,91 +175,3 @@ class Select(_Widget):
     async def _wait_closed(self) -> None:
         # The next select's options must not be confused with this one's.
         await self.dropdown.first.wait_for(state="hidden", timeout=self.timeout)
-
-
-class OrgCascader(_Widget):
-    """The lazy, check-strictly el-cascader of 申请转入组织."""
-
-    section = "orgpicker"
-
-    @property
-    def popper(self) -> Locator:
-        return self.catalog.locator(self.page, "orgpicker.popper")
-
-    def menu(self, level: int) -> Locator:
-        return self.popper.locator(self._css("menu")).nth(level)
-
-    def nodes(self, level: int) -> Locator:
-        return self.menu(level).locator(self._css("node"))
-
-    async def value(self) -> str:
-        return (await self.input.input_value()).strip()
-
-    async def choose(self, path: list[str]) -> None:
-        """Walk `path` level by level (exact names) and check its last node.
-
-        Needs a fresh cascader (`TransferForm.open()` first): each expansion loads its level
-        from the portal, and the portal's answer says what the level holds. Raises
-        `OrgNotFound(parent, missing, available)` at the first level that isn't there, and the
-        portal's errors (`PortalBusy`, `SessionExpired`, …) when a level can't be loaded.
-        """
-        from rpa.portal.orgtree import OrgNode  # (orgtree imports this module)
-
-        orgtree_url = self.catalog.api_path("orgtree")
-        await self.root.click()
-        await self.popper.wait_for(timeout=self.timeout)
-        parent = TOP_LEVEL
-        nodes = self.nodes(0)
-        # The top level was loaded when the cascader appeared: read it from the page.
-        await self._wait_for_top(nodes)
-        level_nodes = await self._read_level(nodes)
-        for level, name in enumerate(path):
-            names = [n for n, _ in level_nodes]
-            if name not in names:
-                await self.close()
-                raise OrgNotFound(parent, name, names)
-            index = names.index(name)
-            node = self.nodes(level).nth(index)
-            if level == len(path) - 1:
-                await node.locator(self._css("node_radio")).click()
-                break
-            if not level_nodes[index][1]:
-                await self.close()
-                raise OrgNotFound(name, path[level + 1], [])
-            async with self.page.expect_response(lambda r: url_path(r.url) == orgtree_url, timeout=self.timeout) as info:
-                await node.click()
-            # The portal's answer is what the next level holds (the menu shows the same, in order).
-            answer = await portal_results(await info.value, self.catalog, "getorgtree")
-            children = [OrgNode.from_api(item) for item in answer or []]
-            level_nodes = [(c.name, not c.is_leaf) for c in children]
-            parent = name
-        await expect(self.input).to_have_value(self.catalog.text("orgpicker.separator").join(path), timeout=self.timeout)
-        await self.close()
-
-    async def _wait_for_top(self, nodes: Locator) -> None:
-        error = self.catalog.locator(self.page, "widgets.message_error")
-        signin = self.catalog.locator(self.page, "signin.submit")
-        await nodes.first.or_(error).or_(signin).first.wait_for(timeout=self.timeout)
-        if await nodes.count() == 0:
-            if await signin.count():
-                raise SessionExpired("门户登录已超时（选择申请转入组织时跳转到了登录页）。")
-            text = "；".join(t.strip() for t in await error.all_inner_texts())
-            raise PortalBusy(f"门户没能载入组织树：{text or '无说明'}，请稍后重试。")
-
-    async def _read_level(self, nodes: Locator) -> list[tuple[str, bool]]:
-        """(name, may have children) of every node of one level, in order."""
-        found = await nodes.evaluate_all(
-            """(nodes, [labelCss, expandCss, loadingCss]) => nodes.map(node => {
-                 const label = node.querySelector(labelCss);
-                 const more = !!(node.querySelector(expandCss) || node.querySelector(loadingCss));
-                 return [label ? label.textContent.trim() : '', more];
-               })""",
-            [self._css("node_label"), self._css("node_expand"), self._css("node_loading")],
-        )
-        return [(str(name), bool(more)) for name, more in found]
-
-    async def close(self) -> None:
-        """Close the popper: Escape on the cascader's own input (its keydown handler)."""
-        if await self.popper.is_visible():
-            await self.input.press("Escape")
-            await self.popper.wait_for(state="hidden", timeout=self.timeout)

@@ -16,8 +16,9 @@ import signal
 import threading
 from typing import TYPE_CHECKING
 
-from rpa.catalog import load_catalog
+from rpa.catalog import catalog_for
 from rpa.runner.feed import RowFeed
+from rpa.runner.job import SCREENSHOTS
 from rpa.runner.outputs import OUTPUT_EVERY, write_outputs
 from rpa.runner.preflight import Preflight
 from rpa.runner.summary import Progress, stopped_by
@@ -50,10 +51,10 @@ async def _run_rows(job: Job, todo: list[Item], console: Console) -> int | None:
     from rpa.browser import launch
     from rpa.portal.session import PortalSession
 
-    catalog = load_catalog(job.settings.selectors_dir)
+    catalog = catalog_for(job.settings)
     async with async_playwright() as playwright:
         browser = await launch(playwright, job.settings)
-        session = PortalSession(job.settings, browser, catalog)
+        session = PortalSession(job.settings, browser, catalog, evidence_dir=job.out / SCREENSHOTS)
         try:
             return await _drive(job, session, todo, console)
         finally:

@@ -89,7 +89,7 @@ class Preflight:
                 return
             data, member = item.data, mask_id(item.data.id_number)
             if item.maybe_sent and job.mode == "submit":
-                entry = await session_retrying(job, session)(find_application, session, data.id_number)
+                entry = await session_retrying(job, session)(find_application, session, data)
                 if entry is not None:
                     job.record(item.row, Status.submitted, member=member, created_at=created_at(entry),
                                screenshot=job.existing_shot(item.row), final=True)

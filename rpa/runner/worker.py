@@ -138,7 +138,8 @@ class Worker:
         if self.page is None or self.page.is_closed():
             self.page = await self.context.new_page()
             self.rows_on_page = 0
-            self.form = TransferForm(self.page, self.catalog, timeout_ms=self.job.settings.timeout_ms)
+            self.form = TransferForm(self.page, self.catalog, timeout_ms=self.job.settings.timeout_ms,
+                                     evidence_dir=self.job.out / SCREENSHOTS)
 
     async def _retire_page(self) -> None:
         """Close the page after its `PAGE_ROWS` rows; the next row opens a new one."""
@@ -201,7 +202,7 @@ class Worker:
     async def _portal_answers(self) -> bool:
         """The breaker's probe: does the portal answer a harmless call?"""
         try:
-            await self.session.api(self.catalog.text("api.userinfo"))
+            await self.session.api(self.catalog.text("api.paths.userinfo"))
             return True
         except SessionExpired:
             return True  # it answers; the next try signs in again
@@ -262,7 +263,7 @@ class Worker:
             self.needs_renewal = False
         await self._ensure_page()
         if item.maybe_sent and job.mode == "submit":
-            entry = await find_application(self.session, data.id_number)
+            entry = await find_application(self.session, data)
             if entry is not None:
                 return Outcome(Status.submitted, created_at=created_at(entry), screenshot=job.existing_shot(row))
             item.maybe_sent = False  # looked: the portal has nothing, a new click is safe
