@@ -90,8 +90,8 @@ SCHEMA: dict[str, dict[str, str]] = {
         "first_login",
     ),
     "api": {"prefix": STR, "ok": INT, "failed": INT, "expired": INT},
-    "api.paths": _all(STR, "login", "userinfo", "branches", "members", "orgtree", "apply", "approvals"),
-    "api.answer": _all(STR, "code", "message", "results"),
+    "api.paths": _all(STR, "sign_in", "whoami", "branch_list", "member_list", "org_level", "apply", "approval_list"),
+    "api.answer": _all(STR, "code", "message", "payload"),
     "api.orgtree": {**_all(STR, "parent", "list", "id", "name", "full_name", "type"), "leaf_types": LIST},
     "api.members": _all(STR, "list", "id", "name", "id_number", "branch_name"),
     "api.apply": _all(STR, "application_id", "created_at"),
@@ -164,8 +164,12 @@ class Catalog:
         """What the secretary calls a page (`[landmarks.names]`)."""
         return self.data["landmarks.names"][name]
 
+    def call(self, name: str) -> str:
+        """The path of an API call under the API's prefix (`[api.paths]`), as `PortalSession.api` takes it."""
+        return self.data["api.paths"][name]
+
     def api_path(self, name: str) -> str:
-        """The URL path of an API call (`[api.paths]`), e.g. `/v1/center/transfer/apply`."""
+        """The URL path of an API call: the prefix and `call(name)`."""
         return self.data["api"]["prefix"] + self.data["api.paths"][name]
 
     def strategy(self, name: str) -> str:

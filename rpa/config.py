@@ -35,7 +35,8 @@ DEFAULT_SELECTORS_DIR = SELECTORS_DIR
 DEFAULT_SESSION_FILE = Path.home() / ".zhtj-rpa" / "session.json"
 # The mock's port: without `rpa init` or RPA_PORTAL_URL nothing reaches the real portal.
 DEFAULT_PORTAL_URL = "http://127.0.0.1:8765"
-REAL_PORTAL_URL = "https://zhtj.youth.cn/zhtj/"
+# The real portal's address; the paths of its pages and API are the catalog's (selectors/).
+REAL_PORTAL_URL = "https://zhtj.youth.cn"
 # Polite to the real portal: a person takes minutes per form; a few seconds between two
 # submissions keeps the tool well clear of any rate limit.
 DEFAULT_MIN_INTERVAL_S = 3.0

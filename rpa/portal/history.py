@@ -155,7 +155,7 @@ class ApprovalsPage:
         return self.catalog.locator(self.page, f"approvals.{key}")
 
     def _is_list(self, response: Response) -> bool:
-        return url_path(response.url) == self.catalog.api_path("approvals")
+        return url_path(response.url) == self.catalog.api_path("approval_list")
 
     async def open(self) -> None:
         """Load 组织关系审批 by its path and recognise it (it lists the org's applications as it opens)."""
@@ -189,7 +189,7 @@ class ApprovalsPage:
         return found
 
     async def _rows(self, response: Response) -> tuple[list[dict[str, Any]], int]:
-        results = await portal_results(response, self.catalog, self.catalog.data["api.paths"]["approvals"])
+        results = await portal_results(response, self.catalog, self.catalog.call("approval_list"))
         results = results if isinstance(results, dict) else {}
         rows = [r for r in results.get(self.catalog.key("approvals", "rows")) or [] if isinstance(r, dict)]
         try:

@@ -10,8 +10,8 @@ Two strategies, as the portal may build the card (`[strategies] member_picker`):
     search_table  a button 选择 opening a dialog: search by name, a table of 姓名 · 身份证号 (masked) ·
                   所在团支部, and 选择 in the row of the member (name + masked ID + branch)
 
-Either way the members are read from the answer the page itself gets (`tuanyuantw/list`-style,
-its keys from `[api.members]`), never asked for by the tool.
+Either way the members are read from the answer the page itself gets (the member list call,
+`[api.paths] member_list`, its keys from `[api.members]`), never asked for by the tool.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class MemberPicker:
 
     async def _members(self, response: Response) -> list[dict[str, Any]]:
         """The member entries of a member list the page got."""
-        results = await portal_results(response, self.catalog, self.catalog.data["api.paths"]["members"])
+        results = await portal_results(response, self.catalog, self.catalog.call("member_list"))
         found = results.get(self.catalog.key("members", "list")) if isinstance(results, dict) else None
         return [m for m in found or [] if isinstance(m, dict)]
 
@@ -82,7 +82,7 @@ class MemberPicker:
         return self.catalog.member_option(self._field(member, "name"), mask(self._field(member, "id_number")))
 
     def _is_members_answer(self, response: Response) -> bool:
-        return url_path(response.url) == self.catalog.api_path("members")
+        return url_path(response.url) == self.catalog.api_path("member_list")
 
 
 class MemberSelects(MemberPicker):

@@ -56,12 +56,12 @@ class OrgLevels:
 
     async def _on_response(self, response: Response) -> None:
         catalog = self.catalog
-        if url_path(response.url) != catalog.api_path("orgtree"):
+        if url_path(response.url) != catalog.api_path("org_level"):
             return
         parent = request_form(response.request).get(catalog.key("orgtree", "parent"), "")
         try:
             level: list[OrgNode] | RpaError = level_of(
-                await portal_results(response, catalog, catalog.data["api.paths"]["orgtree"]), catalog)
+                await portal_results(response, catalog, catalog.call("org_level")), catalog)
         except RpaError as exc:
             level = exc
         except PlaywrightError:

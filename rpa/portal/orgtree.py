@@ -88,7 +88,7 @@ class OrgTree:
     async def children(self, pid: str = "") -> list[OrgNode]:
         """The orgs one level below `pid` ("" = the top of the national tree)."""
         catalog = self.session.catalog
-        path = catalog.data["api.paths"]["orgtree"]
+        path = catalog.call("org_level")
         parent = catalog.key("orgtree", "parent")
 
         async def fetch(p: str) -> list[OrgNode]:

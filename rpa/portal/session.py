@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 from pathlib import Path
+from urllib.parse import urljoin
 from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Error as PlaywrightError
@@ -196,7 +197,7 @@ class PortalSession:
     async def _state_is_valid(self, state: dict[str, Any]) -> bool:
         context = await self._context(state)
         try:
-            await self._post(context, self.catalog.text("api.paths.userinfo"), {})
+            await self._post(context, self.catalog.call("whoami"), {})
         except SessionExpired:
             await context.close()
             return False
@@ -252,7 +253,8 @@ class PortalSession:
         return await self._post(self._api_context, path, form)
 
     async def _post(self, context: BrowserContext, path: str, form: dict[str, Any]) -> Any:
-        url = self.settings.portal_url.rstrip("/") + self.catalog.text("api.prefix") + path.lstrip("/")
+        # (The prefix is a path from the host's root, as the pages' paths are.)
+        url = urljoin(self.settings.portal_url, self.catalog.text("api.prefix") + path.lstrip("/"))
         data = {k: "" if v is None else str(v) for k, v in form.items()}
         try:
             response = await context.request.post(url, form=data, timeout=self.settings.timeout_ms)

@@ -84,7 +84,7 @@ class SignInPage:
 
     async def submit(self) -> tuple[Any, str]:
         """Click 登录; the (retCode, retMsg) of the portal's answer to the login call."""
-        login_url = self.catalog.api_path("login")
+        login_url = self.catalog.api_path("sign_in")
         async with self.page.expect_response(lambda r: url_path(r.url) == login_url) as info:
             await self.submit_button.click()
         response = await info.value

@@ -47,7 +47,7 @@ def parse_answer(body: str, catalog: Catalog) -> tuple[Any, str, Any]:
     if not isinstance(answer, dict):
         raise ValueError("not an answer")
     keys = catalog.data["api.answer"]
-    return answer.get(keys["code"]), str(answer.get(keys["message"]) or ""), answer.get(keys["results"])
+    return answer.get(keys["code"]), str(answer.get(keys["message"]) or ""), answer.get(keys["payload"])
 
 
 async def read_answer(response: Response | APIResponse, catalog: Catalog) -> tuple[Any, str, Any]:

@@ -202,7 +202,7 @@ class Worker:
     async def _portal_answers(self) -> bool:
         """The breaker's probe: does the portal answer a harmless call?"""
         try:
-            await self.session.api(self.catalog.text("api.paths.userinfo"))
+            await self.session.api(self.catalog.call("whoami"))
             return True
         except SessionExpired:
             return True  # it answers; the next try signs in again

@@ -40,7 +40,7 @@ def test_init_saves_portal_account_and_browser_in_the_config_folder_and_the_pass
     assert result.returncode == 0, seen
     assert "门户地址要以 http:// 或 https:// 开头" in seen
     saved = tomllib.loads(settings_file(tmp_path).read_text(encoding="utf-8"))
-    assert saved == {"portal_url": "https://zhtj.youth.cn/zhtj/", "username": "dzxy_admin", "browser_channel": "msedge"}
+    assert saved == {"portal_url": "https://zhtj.youth.cn", "username": "dzxy_admin", "browser_channel": "msedge"}
     assert PASSWORD not in settings_file(tmp_path).read_text(encoding="utf-8")
     assert oct(settings_file(tmp_path).stat().st_mode & 0o777) == "0o600"
     assert json.loads((tmp_path / "keyring.json").read_text()) == {f"{KEYRING_SERVICE}/dzxy_admin": PASSWORD}
