@@ -73,10 +73,14 @@ class Navigator:
     async def unexpected(self, seen: str | None, wanted: str, doing: str) -> Exception:
         """The error for `seen` instead of `wanted`, with a screenshot where one can be saved."""
         catalog = self.catalog
-        if seen == "signin" and wanted != "signin":
-            return SessionExpired(f"{doing}门户显示了登录页：登录已失效。")
         shot = await self.screenshot()
         saved = f"截图已保存：{shot}。" if shot else ""
+        if seen == "signin" and wanted != "signin":
+            return SessionExpired(
+                f"{doing}门户显示了登录页：门户认为登录已失效（{catalog.text('messages.expired')}）。"
+                f"本工具会重新登录后再试；若一直如此，请稍后重新运行，或用浏览器登录门户确认账号能正常使用。{saved}",
+                screenshot=shot,
+            )
         url = self.page.url
         if seen == "change_password":
             return PasswordChangeRequired(

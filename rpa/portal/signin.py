@@ -69,9 +69,11 @@ class SignInPage:
         """Shown once signed in (and past 修改密码): the top bar's 退出."""
         return self.catalog.locator(self.page, "menu.logout")
 
-    async def open(self) -> None:
-        """Go to the sign-in page and wait until its form is there."""
+    async def open(self, evidence_dir: Path | None = None) -> None:
+        """Go to the sign-in page and recognise it (else `UnexpectedPage`, e.g. a WAF's page)."""
         await self.page.goto(self.catalog.page_path("signin"))
+        nav = Navigator(self.page, self.catalog, self.timeout, evidence_dir)
+        await nav.expect("signin", f"打开门户的“{self.catalog.page_name('signin')}”页面时，")
         await expect(self.account_input).to_be_visible(timeout=self.timeout)
 
     async def needs_captcha(self) -> bool:
@@ -117,7 +119,7 @@ async def sign_in_with_password(
     try:
         page = SignInPage(await context.new_page(), catalog, settings.timeout_ms)
         try:
-            await page.open()
+            await page.open(evidence_dir)
         except WAIT_ERRORS:
             raise PortalTimeout(f"打开门户登录页超时（{settings.portal_url}），请稍后重试。") from None
         except PlaywrightError as exc:

@@ -11,6 +11,7 @@ import zipfile
 
 import pytest
 import pytest_asyncio
+from batchmaker import make_id
 
 from fixtures.mock_portal.client import MockClient, MockPortal
 from fixtures.mock_portal.faults import Faults
@@ -23,7 +24,8 @@ from rpa.errors import (
     PortalUnreachable,
     SessionExpired,
 )
-from rpa.portal.history import HistoryPage, find_application
+from rpa.batch import TransferRow
+from rpa.portal.history import TransfersPage, applications_of, find_application
 from rpa.portal.login import interactive_login
 from rpa.portal.orgtree import OrgCache, OrgTree, check_paths_online
 from rpa.portal.session import PortalSession
@@ -74,14 +76,19 @@ class Console:
 
 
 async def apply_via_api(session: PortalSession, member: dict) -> int:
-    """Store an application the way the Vue app does, straight through the API."""
-    branch = next(b for b in await session.api("branches") if b["branchName"] == member["branch"])
-    found = next(m for m in await session.api("members", branchId=branch["branchId"]) if m["idNumber"] == member["id_number"])
+    """Store an application the way the Vue app does, straight through the API (转往特殊单位团组织)."""
+    [found] = (await session.api("fullSearchUser", identityCardNo=member["id_number"]))["userList"]
     result = await session.api(
-        "transfer/apply", memberId=found["memberId"], phone="13912345678", contact="母亲", reasonCode="06",
+        "transfer/apply", memberId=found["userId"], phone="13912345678", contact="母亲", reasonCode="06",
         studyTypeCode="", provinceFlag="0", province="", targetLeagueId="", targetFullName="", remark="",
     )
     return result["applicationId"]
+
+
+def army_row(member: dict) -> TransferRow:
+    """The batch row of a member going to the army (转往特殊单位团组织: no target org)."""
+    return TransferRow(row=5, name=member["name"], id_number=member["id_number"], phone="13912345678",
+                       contact="母亲", branch=member["branch"], destination="参军入伍", province_flag=False)
 
 
 # --- signing in -----------------------------------------------------------------------------------
@@ -92,7 +99,7 @@ async def test_signing_in_saves_the_session_readable_only_by_the_user(session, s
 
     assert stat.S_IMODE(file.stat().st_mode) == 0o600
     state = json.loads(file.read_text(encoding="utf-8"))
-    assert any(c["name"] == "zhtj_session" for c in state["cookies"])
+    assert any(c["name"] == "zhtjWeb_SessionName__" for c in state["cookies"])
     assert settings.password.get_secret_value() not in file.read_text(encoding="utf-8")
 
 
@@ -104,12 +111,13 @@ async def test_a_saved_session_is_reused_without_signing_in_again(session, setti
 
     assert settings.session_file.read_bytes() == before
     assert (await again.api("userinfo"))["orgName"] == "德州学院团委"
+    assert again.way_checked  # the way to 办理转出 was walked again for this session
     await again.close()
 
 
 async def test_a_stale_saved_session_is_replaced_by_a_new_sign_in(settings, browser, mock_server):
     host = mock_server.url.split("//")[1].split(":")[0]
-    stale = {"cookies": [{"name": "zhtj_session", "value": "gone", "domain": host, "path": "/", "expires": -1,
+    stale = {"cookies": [{"name": "zhtjWeb_SessionName__", "value": "gone", "domain": host, "path": "/", "expires": -1,
                           "httpOnly": True, "secure": False, "sameSite": "Lax"}], "origins": []}
     settings.session_file.write_text(json.dumps(stale), encoding="utf-8")
 
@@ -117,7 +125,7 @@ async def test_a_stale_saved_session_is_replaced_by_a_new_sign_in(settings, brow
     await session.sign_in()
 
     cookies = json.loads(settings.session_file.read_text(encoding="utf-8"))["cookies"]
-    assert [c["value"] for c in cookies if c["name"] == "zhtj_session"] != ["gone"]
+    assert [c["value"] for c in cookies if c["name"] == "zhtjWeb_SessionName__"] != ["gone"]
     assert (await session.api("userinfo"))["username"] == settings.username
     await session.close()
 
@@ -166,7 +174,7 @@ def test_rpa_login_saves_the_session_once_the_secretary_types_the_captcha(settin
 
     async def secretary(page):
         # What the secretary does in the window: read the image, type it, click 登录.
-        await page.locator("#captcha").fill(client.captcha())
+        await page.locator("#yzm").fill(client.captcha())
         await page.get_by_role("button", name="登录").click()
 
     code = in_thread(interactive_login, guarded, console, headless=True, secretary=secretary)
@@ -194,7 +202,7 @@ async def test_a_new_context_is_signed_in_in_chinese_with_the_configured_timeout
 
     await page.goto("/zhtj/center")
 
-    await page.get_by_text("退出", exact=True).wait_for()
+    await page.get_by_role("link", name="退出").wait_for()
     assert await page.evaluate("navigator.language") == "zh-CN"
     assert page.viewport_size == {"width": 1280, "height": 900}
 
@@ -203,7 +211,7 @@ async def test_a_trace_of_a_row_context_never_holds_the_password(session, settin
     context = await session.new_context()
     await context.tracing.start(screenshots=True, snapshots=True)
     page = await context.new_page()
-    await page.goto("/zhtj/center/transfer/out")
+    await page.goto("/zhtj/center/manage/transferout")
     await page.get_by_text("选择转出人").wait_for()
     trace = tmp_path / "trace.zip"
     await context.tracing.stop(path=trace)
@@ -216,13 +224,21 @@ async def test_a_trace_of_a_row_context_never_holds_the_password(session, settin
 # --- the API ----------------------------------------------------------------------------------------
 
 
-async def test_the_api_answers_the_results_of_a_good_call(session):
-    assert await session.api("userinfo") == {"username": "dzxytw", "orgName": "德州学院团委"}
+async def test_the_api_answers_the_results_of_a_good_call(session, account):
+    user = await session.api("userinfo")
+
+    assert (user["username"], user["orgName"], user["firstLogin"]) == (account["username"], "德州学院团委", False)
 
 
 async def test_the_api_turns_1009_into_session_expired(session, portal):
-    portal.faults(expire_after_requests=1)
-    await session.api("userinfo")  # the one call the session still has
+    portal.faults(expire_after_requests=1)  # the session has made more calls than that since its sign-in
+
+    with pytest.raises(SessionExpired, match="您的登录已超时"):
+        await session.api("userinfo")
+
+
+async def test_the_api_reads_the_expiry_sentence_as_a_plain_text_body_as_session_expired(session, portal):
+    portal.faults(expire_after_requests=1, expired_as_text_rate=1)
 
     with pytest.raises(SessionExpired, match="您的登录已超时"):
         await session.api("userinfo")
@@ -256,19 +272,20 @@ def _seed_whose_first_fault_is(kind: str) -> int:
     raise AssertionError(kind)
 
 
-# --- the history ------------------------------------------------------------------------------------
+# --- the history (组织关系审批, by name) -----------------------------------------------------------------
 
 
 async def test_find_application_finds_the_members_open_application(session, portal):
     member = portal.members()[10]
     application_id = await apply_via_api(session, member)
 
-    entry = await find_application(session, member["id_number"])
+    entry = await find_application(session, army_row(member))
 
     assert entry is not None
-    assert entry.application_id == application_id
+    assert entry.application_id == str(application_id)
+    assert entry.name == member["name"] and entry.id_masked == army_row(member).masked_id
     assert entry.created_at == portal.applications()[0]["created_at"]
-    assert entry.stage_name == "转出组织审批"
+    assert entry.stage_name == "转出组织审批" and entry.open
     assert entry.target == "特殊单位专属库"
 
 
@@ -276,7 +293,7 @@ async def test_find_application_finds_nothing_for_a_member_without_one(session, 
     members = portal.members()
     await apply_via_api(session, members[10])
 
-    assert await find_application(session, members[11]["id_number"]) is None
+    assert await find_application(session, army_row(members[11])) is None
 
 
 async def test_find_application_ignores_a_revoked_application(session, portal):
@@ -284,21 +301,58 @@ async def test_find_application_ignores_a_revoked_application(session, portal):
     application_id = await apply_via_api(session, member)
     await session.api("transfer/revoke", applicationId=application_id)
 
-    assert await find_application(session, member["id_number"]) is None
+    assert await find_application(session, army_row(member)) is None
+    [entry] = await applications_of(session, army_row(member))
+    assert entry.stage_name == "已撤销" and entry.revoked and not entry.open
+
+
+async def test_an_application_returned_after_ten_days_is_no_longer_open(session, portal):
+    member = portal.members()[14]
+    await apply_via_api(session, member)
+    portal.advance_clock(11)
+
+    [entry] = await applications_of(session, army_row(member))
+
+    assert entry.stage_name == "已退回" and not entry.open
+    assert await find_application(session, army_row(member)) is None
+
+
+async def test_a_namesake_in_another_branch_is_not_the_members_application(session, portal):
+    member = portal.members()[15]
+    namesake = {"name": member["name"], "id_number": make_id("370102", "20000101", "123"), "phone": "13900000001",
+                "branch": portal.members()[40]["branch"]}
+    portal.add_members([namesake])
+    await apply_via_api(session, namesake)
+
+    assert await applications_of(session, army_row(member)) == []
+    assert [e.id_masked for e in await applications_of(session, army_row(namesake))] == [army_row(namesake).masked_id]
+
+
+async def test_an_application_to_another_target_is_the_members_but_not_the_rows(session, portal):
+    member = portal.members()[16]
+    portal.add_application(member["id_number"], "升学", target_path=["团湖北省委", "三峡大学团委"],
+                           study_type="普通高校", target_unit_name="三峡大学", target_unit_address="宜昌")
+    row = army_row(member).model_copy(update={"destination": "升学", "target_path": ["团山东省委", "山东大学团委"]})
+    same = row.model_copy(update={"target_path": ["团湖北省委", "三峡大学团委"]})
+
+    [entry] = await applications_of(session, row)
+
+    assert entry.is_for(row) and entry.open and not entry.targets(row)
+    assert await find_application(session, row) is None
+    assert (await find_application(session, same)).target == "共青团三峡大学委员会"
 
 
 async def test_find_application_does_not_take_an_error_for_not_found(session, portal):
     portal.faults(expire_after_requests=1)
-    await session.api("userinfo")
 
     with pytest.raises(SessionExpired):
-        await find_application(session, portal.members()[0]["id_number"])
+        await find_application(session, army_row(portal.members()[0]))
 
 
-async def test_the_history_page_lists_the_members_application(session, portal, settings):
+async def test_the_transfers_page_lists_the_members_application(session, portal, settings):
     member = portal.members()[13]
     await apply_via_api(session, member)
-    page = HistoryPage(await (await session.new_context()).new_page(), session.catalog, settings.timeout_ms)
+    page = TransfersPage(await (await session.new_context()).new_page(), session.catalog, settings.timeout_ms)
 
     await page.open()
     rows = await page.search(member["id_number"])
@@ -339,7 +393,7 @@ async def test_each_level_of_the_tree_is_fetched_once_per_run(session):
 
     async def counting_api(path, **form):
         if path == "getorgtree":
-            fetched.append(form["pid"])
+            fetched.append(form["queryLeagueId"])
         return await real_api(path, **form)
 
     session.api = counting_api  # the test watches the session's calls; the page is untouched
