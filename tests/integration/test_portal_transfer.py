@@ -119,13 +119,18 @@ def stored(portal) -> list[dict]:
 
 # --- one test per 毕业去向 that is submitted ---------------------------------------------------------
 
+SCHOOL_UNIT = {"unit_name": "三峡大学", "unit_address": "湖北省宜昌市西陵区大学路8号"}
+EMPLOYER_UNIT = {"unit_name": "湖北兴发化工集团股份有限公司", "unit_address": "湖北省宜昌市兴山县古夫镇高阳大道58号"}
+STREET_UNIT = {"unit_name": "宜昌西陵商贸有限公司", "unit_address": "湖北省宜昌市西陵区西陵一路12号"}
+
 DESTINATIONS = [
-    # 毕业去向, extra row values, stored 转出原因, stored 升学类型, stored path
-    ("升学", {"target_path": HUBEI_SCHOOL, "study_type": "高等职业院校"}, "升学", "高等职业院校", HUBEI_SCHOOL),
-    ("就业（有团组织）", {"target_path": EMPLOYER}, "已落实工作单位（工作单位有团组织）", None, EMPLOYER),
+    # 毕业去向, extra row values, stored 转出原因, stored 毕业去向 (school type), stored path
+    ("升学", {"target_path": HUBEI_SCHOOL, "study_type": "高等职业院校", **SCHOOL_UNIT}, "升学", "高等职业院校",
+     HUBEI_SCHOOL),
+    ("就业（有团组织）", {"target_path": EMPLOYER, **EMPLOYER_UNIT}, "已落实工作单位（工作单位有团组织）", None, EMPLOYER),
     (
         "就业（无团组织）",
-        {"target_path": [*XILING, "西陵街道流动团员团支部"]},
+        {"target_path": [*XILING, "西陵街道流动团员团支部"], **STREET_UNIT},
         "已落实工作单位（工作单位无团组织）", None, [*XILING, "西陵街道流动团员团支部"],
     ),
     ("因私出国（境）", {"target_path": [*XILING, "西陵街道青年之家"]}, "因私出国（境）", None, [*XILING, "西陵街道青年之家"]),
@@ -162,6 +167,8 @@ async def test_each_submitted_destination_is_stored_field_by_field(
     assert app["contact"] == "母亲 13787654321"
     assert app["reason"] == reason
     assert app["study_type"] == study_type
+    assert app["target_unit_name"] == values.get("unit_name")  # None where the reason asks no unit
+    assert app["target_unit_address"] == values.get("unit_address")
     assert app["province_flag"] is False
     assert app["province"] is None and app["target_full_name"] is None
     assert app["target_path"] == path
@@ -171,7 +178,7 @@ async def test_each_submitted_destination_is_stored_field_by_field(
 
 
 async def test_a_study_row_without_study_type_is_sent_as_a_regular_university(form, portal, members):
-    row = make_row(members[0], "升学", target_path=HUBEI_SCHOOL, study_type=None, remark=None)
+    row = make_row(members[0], "升学", target_path=HUBEI_SCHOOL, study_type=None, remark=None, **SCHOOL_UNIT)
 
     await form.open()
     await form.fill(row)
@@ -185,7 +192,7 @@ async def test_a_study_row_without_study_type_is_sent_as_a_regular_university(fo
 async def test_a_guangdong_target_is_sent_with_the_flag_the_province_and_the_full_name(form, portal, members):
     row = make_row(
         members[1], "就业（有团组织）", province_flag=True, province="广东",
-        target_full_name="共青团广州市天河区委员会", target_path=None,
+        target_full_name="共青团广州市天河区委员会", target_path=None, **EMPLOYER_UNIT,
     )
 
     await form.open()
@@ -201,7 +208,7 @@ async def test_a_guangdong_target_is_sent_with_the_flag_the_province_and_the_ful
 
 
 async def test_a_central_unit_is_picked_at_the_top_of_the_national_tree_with_the_flag_no(form, portal, members):
-    row = make_row(members[2], "就业（有团组织）", target_path=CENTRAL)
+    row = make_row(members[2], "就业（有团组织）", target_path=CENTRAL, **EMPLOYER_UNIT)
 
     await form.open()
     await form.fill(row)
@@ -217,7 +224,7 @@ async def test_a_central_unit_is_picked_at_the_top_of_the_national_tree_with_the
 
 async def test_a_path_that_does_not_exist_names_the_parent_and_lists_what_is_there(form, portal, members):
     # FAQ 12: 三峡大学 sits under 团湖北省委, not under 团宜昌市委.
-    row = make_row(members[0], "升学", target_path=["团湖北省委", "团宜昌市委", "三峡大学团委"])
+    row = make_row(members[0], "升学", target_path=["团湖北省委", "团宜昌市委", "三峡大学团委"], **SCHOOL_UNIT)
 
     await form.open()
     with pytest.raises(OrgNotFound) as caught:
@@ -232,7 +239,7 @@ async def test_a_path_that_does_not_exist_names_the_parent_and_lists_what_is_the
 
 
 async def test_a_missing_top_level_lists_the_top_of_the_tree(form, members):
-    row = make_row(members[0], "升学", target_path=["团北京市委", "北京大学团委"])
+    row = make_row(members[0], "升学", target_path=["团北京市委", "北京大学团委"], **SCHOOL_UNIT)
 
     await form.open()
     with pytest.raises(OrgNotFound) as caught:
@@ -245,7 +252,7 @@ async def test_a_missing_top_level_lists_the_top_of_the_tree(form, members):
 
 async def test_a_filled_form_that_is_not_submitted_stores_nothing(form, portal, members):
     await form.open()
-    await form.fill(make_row(members[0], "就业（有团组织）", target_path=EMPLOYER))
+    await form.fill(make_row(members[0], "就业（有团组织）", target_path=EMPLOYER, **EMPLOYER_UNIT))
     await form.open()  # the next row: the form starts again from scratch
     await form.fill(make_row(members[1], "未落实", target_path=[*XILING, "西陵街道学社衔接临时团支部"]))
 
@@ -366,7 +373,7 @@ async def test_a_tree_level_that_fails_to_load_is_busy_not_a_missing_org(form, p
     portal.faults(error_rate=0.5, seed=_seed_whose_faults_are([None, None, "any"]))
 
     with pytest.raises(PortalBusy):
-        await form.fill(make_row(members[0], "升学", target_path=HUBEI_SCHOOL))
+        await form.fill(make_row(members[0], "升学", target_path=HUBEI_SCHOOL, **SCHOOL_UNIT))
     assert stored(portal) == []
 
 
@@ -406,13 +413,13 @@ async def test_the_screenshot_shows_the_whole_filled_form_with_the_org_path(form
     width, height = struct.unpack(">II", path.read_bytes()[16:24])
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert width == 1280 and height > 900  # stretched to show the form down to 提交
-    assert await form.org_cascader.locator("input").input_value() == " / ".join(deep)
+    assert await form.org_picker.value() == " / ".join(deep)
     assert form.page.viewport_size == {"width": 1280, "height": 900}  # put back after the shot
-    assert await form.org_cascader.evaluate("el => el.style.width") == ""  # the widened path too
+    assert await form.org_picker.widgets.evaluate("el => el.style.width") == ""  # the widened path too
 
 
 async def test_a_row_read_back_reports_every_field_the_page_shows(form, members):
-    row = make_row(members[0], "升学", target_path=HUBEI_SCHOOL, study_type="普通高中")
+    row = make_row(members[0], "升学", target_path=HUBEI_SCHOOL, study_type="普通高中", **SCHOOL_UNIT)
     await form.open()
     await form.fill(row)
 
@@ -420,6 +427,10 @@ async def test_a_row_read_back_reports_every_field_the_page_shows(form, members)
 
     assert shown == form.expected(row)
     assert shown["target"] == "团湖北省委 / 三峡大学团委"
+    assert (shown["study_type"], shown["unit_name"], shown["unit_address"]) == (
+        "普通高中", "三峡大学", "湖北省宜昌市西陵区大学路8号")
+    school = form.item("school_name")
+    assert await school.get_by_label("转入学校名称").input_value() == "三峡大学"  # under the school's label
     assert shown["id_number"] == row.masked_id
 
 
@@ -449,9 +460,10 @@ async def test_rows_one_after_another_keep_the_page_and_each_gets_its_own_answer
     the row before."""
     loads: list[str] = []
     form.page.on("request", lambda r: loads.append(r.url) if r.resource_type == "document" else None)
-    first = make_row(members[5], "就业（有团组织）", target_path=EMPLOYER)
-    previewed = make_row(members[6], "升学", target_path=HUBEI_SCHOOL)
-    second = make_row(members[7], "升学", province_flag=True, province="广东", target_full_name="中山大学团委")
+    first = make_row(members[5], "就业（有团组织）", target_path=EMPLOYER, **EMPLOYER_UNIT)
+    previewed = make_row(members[6], "升学", target_path=HUBEI_SCHOOL, **SCHOOL_UNIT)
+    second = make_row(members[7], "升学", province_flag=True, province="广东", target_full_name="中山大学团委",
+                      unit_name="中山大学", unit_address="广东省广州市海珠区新港西路135号")
 
     await form.open()
     await form.fill(first)
@@ -484,13 +496,13 @@ async def test_the_next_member_of_the_same_branch_is_chosen_from_the_list_the_ca
     form._settled = False  # start from a page load, whatever the test before left
 
     await form.open()
-    await form.fill(make_row(first, "升学", target_path=HUBEI_SCHOOL, study_type="普通高中"))
+    await form.fill(make_row(first, "升学", target_path=HUBEI_SCHOOL, study_type="普通高中", **SCHOOL_UNIT))
     result_first = await form.submit()
     await form.open()
     await form.fill(make_row(second, "参军入伍"))  # no target path: the first row's must be gone
     result_second = await form.submit()
 
-    assert asked.count("(page)") == 1 and asked.count(form.catalog.api_path("members")) == 1, asked
+    assert asked.count("(page)") == 1 and asked.count(form.catalog.api_path("member_list")) == 1, asked
     by_id = {app["id"]: app for app in stored(portal)}
     app_first, app_second = by_id[result_first.application_id], by_id[result_second.application_id]
     assert (app_first["name"], app_first["target_path"]) == (first["name"], HUBEI_SCHOOL)
@@ -504,7 +516,7 @@ async def test_the_same_member_twice_in_a_row_gets_a_page_load_not_the_form_of_b
     form.page.on("request", lambda r: loads.append(r.url) if r.resource_type == "document" else None)
     member = members[21]
     await form.open()
-    await form.fill(make_row(member, "升学", target_path=HUBEI_SCHOOL))
+    await form.fill(make_row(member, "升学", target_path=HUBEI_SCHOOL, **SCHOOL_UNIT))
     loads.clear()
 
     await form.open()
