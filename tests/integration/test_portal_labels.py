@@ -21,7 +21,8 @@ from rpa.errors import ConfigError
 from rpa.portal.session import PortalSession
 from rpa.portal.transfer_form import TransferForm
 
-RELABELLED = {"转出原因": "转出类型", "升学": "升学深造", "普通高校": "普通高等学校"}
+# The evidence names the employer's address only "地址": the mock can say it that way.
+RELABELLED = {"转出原因": "转出类型", "升学": "升学深造", "普通高校": "普通高等学校", "工作单位地址": "地址"}
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,7 @@ def edited_selectors(tmp_path) -> Path:
         ('reason = "转出原因"', 'reason = "转出类型"'),
         ('"升学" = "升学"', '"升学" = "升学深造"'),
         ('"普通高校" = "普通高校"', '"普通高校" = "普通高等学校"'),
+        ('employer_address = "工作单位地址"', 'employer_address = "地址"'),
     ):
         assert old in text
         text = text.replace(old, new)
@@ -69,7 +71,7 @@ def study_row(member: dict) -> TransferRow:
     return TransferRow(
         row=2, name=member["name"], id_number=member["id_number"], phone="13912345678", contact="父亲 13800000000",
         branch=member["branch"], destination="升学", province_flag=False, target_path=["团湖北省委", "三峡大学团委"],
-        study_type="普通高校", remark="改了文字的门户",
+        study_type="普通高校", unit_name="三峡大学", unit_address="湖北省宜昌市西陵区大学路8号", remark="改了文字的门户",
     )
 
 
@@ -92,6 +94,28 @@ async def test_a_relabelled_portal_works_once_the_same_labels_are_changed_in_the
     assert app["reason"] == "升学"  # canonical in the portal's store
     assert app["study_type"] == "普通高校"
     assert app["id_number"] == member["id_number"]
+
+
+async def test_an_employer_address_labelled_only_address_is_filled_under_that_label(
+    relabelled, edited_selectors, browser, tmp_path
+):
+    settings = settings_for(relabelled, tmp_path, selectors_dir=edited_selectors, timeout_ms=10_000)
+    session = PortalSession(settings, browser)
+    await session.sign_in()
+    form = TransferForm(await (await session.new_context()).new_page(), session.catalog, settings.timeout_ms)
+    member = relabelled.members()[1]
+    row = study_row(member).model_copy(update={
+        "destination": "就业（有团组织）", "study_type": None, "target_path": ["中央企业团工委"],
+        "unit_name": "国家电网有限公司", "unit_address": "北京市西城区西长安街86号"})
+
+    await form.open()
+    await form.fill(row)
+    await form.item("employer_address").get_by_text("地址", exact=True).wait_for()
+    await form.submit()
+    await session.close()
+
+    [app] = relabelled.applications()
+    assert (app["target_unit_name"], app["target_unit_address"]) == ("国家电网有限公司", "北京市西城区西长安街86号")
 
 
 async def test_the_shipped_catalog_against_a_relabelled_portal_stops_quickly_with_a_clear_error(

@@ -177,7 +177,7 @@ def test_a_worker_moves_to_a_new_page_every_page_rows_and_every_row_is_submitted
     assert sorted(apps) == sorted(r["身份证号"] for r in rows)
     assert all(len(found) == 1 for found in apps.values())
     # Rows 1–2 on the first page, 3–4 on a second, 5 on a third: each new page loads 办理转出.
-    assert portal.page_loads().get("/zhtj/center/transfer/out") == 3, portal.page_loads()
+    assert portal.page_loads().get("/zhtj/center/manage/transferout") == 3, portal.page_loads()
 
 
 def test_rows_are_filled_while_the_preflight_still_checks_paths_and_a_missing_path_is_told(
