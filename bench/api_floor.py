@@ -4,9 +4,9 @@
 
 `applications` are what the tool stored (`GET /__mock__/applications`), so the floor submits
 exactly the same applications. Per worker thread: one `login` (and one `branches`); per row:
-`members` of the row's branch (for the memberId), the `getorgtree` walk of its target path one
-level at a time from the top (as the page's lazy cascader does for each form), and
-`transfer/apply` (DOCS/CONTRACTS.md §1). That is the portal's own share of a row: every round trip
+`tuanyuantw/list` of the row's branch (for the userId, as the page loads it when the branch is
+chosen), the `getorgtree` walk of its target path one level at a time from the top (as the page's
+lazy cascader does for each form), and `transfer/apply` with the unit fields (docs/CONTRACTS.md §1). That is the portal's own share of a row: every round trip
 the portal requires, nothing else. The mock must be reset first (the tool's applications are
 open, and a second open application for a member is refused).
 """
@@ -43,19 +43,21 @@ def _results(answer: dict, what: str):
 
 
 def _submit_one(session, branch_ids: dict[str, str], app: dict) -> None:
-    members = _results(session.call("members", branchId=branch_ids[app["from_branch"]]), "members")
-    member_id = next(m["memberId"] for m in members if m["idNumber"] == app["id_number"])
+    listed = _results(session.call("tuanyuantw/list", queryLeagueId=branch_ids[app["from_branch"]], pageNo=1,
+                                   pageSize=500), "tuanyuantw/list")
+    member_id = next(m["userId"] for m in listed["list"] if m["idCardNo"] == app["id_number"])
     target_id = ""
     if app.get("target_path"):
         pid = ""
         for name in app["target_path"]:
-            level = _results(session.call("getorgtree", pid=pid), "getorgtree")
+            level = _results(session.call("getorgtree", queryLeagueId=pid), "getorgtree")["leagueList"]
             pid = str(next(n["leagueId"] for n in level if n["leagueName"] == name))
         target_id = pid
     _results(session.call(
         "transfer/apply",
         memberId=member_id, phone=app["phone"], contact=app["contact"],
         reasonCode=REASON_CODES[app["reason"]], studyTypeCode=STUDY_CODES.get(app.get("study_type") or "", ""),
+        targetUnitName=app.get("target_unit_name") or "", targetUnitAddress=app.get("target_unit_address") or "",
         provinceFlag="1" if app.get("province_flag") else "0", province=app.get("province") or "",
         targetLeagueId=target_id, targetFullName=app.get("target_full_name") or "", remark=app.get("remark") or "",
     ), "transfer/apply")
