@@ -53,6 +53,8 @@ class OrgLevels:
         self._levels: dict[str, list[OrgNode] | RpaError] = {}
         self._changed = asyncio.Condition()
         page.on("response", self._on_response)
+        # A new document has none of the levels the page had loaded: its widgets load them anew.
+        page.on("framenavigated", lambda frame: self._levels.clear() if frame.parent_frame is None else None)
 
     async def _on_response(self, response: Response) -> None:
         catalog = self.catalog
@@ -154,6 +156,15 @@ class OrgPicker:
     async def _pick(self, level: int, parent: str, name: str, last: bool) -> None:
         raise NotImplementedError
 
+    async def _shown(self, target: Locator) -> None:
+        """Wait for `target`, or for the portal's error (a level the page failed to load shows
+        an error message and stays empty): then `PortalBusy` with the portal's words."""
+        error = self.catalog.locator(self.page, "widgets.message_error").filter(visible=True)
+        await target.or_(error).first.wait_for(timeout=self.timeout)
+        if not await target.count() or not await target.first.is_visible():
+            shown = "；".join(t.strip() for t in await error.all_inner_texts())
+            raise PortalBusy(f"门户没能载入组织树的这一级：{shown or '无说明'}，请稍后重试。")
+
 
 class OrgCascader(OrgPicker):
     """The lazy, check-strictly el-cascader: a menu per level in a popper appended to <body>."""
@@ -187,6 +198,7 @@ class OrgCascader(OrgPicker):
     async def _pick(self, level: int, parent: str, name: str, last: bool) -> None:
         label = self.page.locator(self.catalog.css("org_picker.node_label")).filter(has_text=exact(name))
         node = self.nodes(level).filter(has=label).first
+        await self._shown(node)
         if last:
             await node.locator(self.catalog.css("org_picker.node_radio")).click()
         else:
@@ -211,6 +223,7 @@ class OrgColumns(OrgPicker):
         return self.separator.join(v for v in values if v)
 
     async def _pick(self, level: int, parent: str, name: str, last: bool) -> None:
+        await self._shown(self.widgets.nth(level))
         select = Select(self.page, self.catalog, self.widgets.nth(level), self.timeout)
         offered = await select.choose(name)
         if offered is not None:  # the page shows another level than it loaded: say what it shows

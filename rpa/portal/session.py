@@ -32,7 +32,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from rpa.catalog import Catalog, catalog_for
 from rpa.errors import PortalBusy, PortalTimeout, PortalUnreachable, SessionExpired
 from rpa.files import atomic_output, private_dir
-from rpa.portal.widgets import portal_results
+from rpa.portal.widgets import first_line, portal_results
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext
@@ -174,7 +174,7 @@ class PortalSession:
             except PlaywrightError as exc:
                 if is_unreachable(exc):
                     raise unreachable(self.settings) from None
-                raise PortalTimeout(f"打开门户“个人首页”失败：{_first_line(exc)}，请稍后重试。") from None
+                raise PortalTimeout(f"打开门户“个人首页”失败：{first_line(exc)}，请稍后重试。") from None
             await nav.expect("personal", "登录后打开“个人首页”时，")
             await nav.walk_to_transfer_out()
         finally:
@@ -284,6 +284,3 @@ class PortalSession:
                 await context.close()
         self._contexts.clear()
 
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

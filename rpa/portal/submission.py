@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from playwright.async_api import Error as PlaywrightError
 
 from rpa.errors import AnswerLost, DuplicateApplication, PortalBusy, PortalRejected, PortalTimeout, SessionExpired
-from rpa.portal.widgets import WAIT_ERRORS, read_answer, url_path
+from rpa.portal.widgets import WAIT_ERRORS, first_line, read_answer, url_path
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Request, Response
@@ -160,7 +160,3 @@ class Submission:
         if code == api["failed"]:
             raise PortalRejected(f"{label}：门户拒绝了申请：{message}", ret_msg=message)
         raise AnswerLost(lost.format(why=f"未知的结果代码 {code!r}：{message}"))
-
-
-def first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

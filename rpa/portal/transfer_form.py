@@ -26,8 +26,8 @@ from rpa.errors import ConfigError, FieldMismatch, MemberNotFound, OrgNotFound, 
 from rpa.portal.member_picker import member_picker
 from rpa.portal.navigation import Navigator
 from rpa.portal.org_picker import org_picker
-from rpa.portal.submission import SubmitResult, Submission, first_line  # noqa: F401 (SubmitResult: re-exported)
-from rpa.portal.widgets import WAIT_ERRORS, Select, portal_results, url_path
+from rpa.portal.submission import SubmitResult, Submission  # noqa: F401 (SubmitResult: re-exported)
+from rpa.portal.widgets import WAIT_ERRORS, Select, first_line, portal_results, url_path
 from rpa.vocabulary import Destination, TargetKind
 
 if TYPE_CHECKING:

@@ -94,6 +94,11 @@ def request_form(request: Request) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(data, keep_blank_values=True).items()}
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's text (Playwright's errors go on with a call log)."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 def exact(text: str) -> re.Pattern[str]:
     """Match an element whose whole text is `text` (surrounding spaces allowed)."""
     return re.compile(rf"^\s*{re.escape(text)}\s*$")
