@@ -15,10 +15,13 @@
     │   └── AnswerLost            submit clicked, no answer seen (the row is in doubt)
     ├── SessionExpired            1009 or a redirect to sign-in: log in again
     │   └── CaptchaRequired       can't log in unattended: run `rpa login`
-    └── PortalUnreachable         the portal can't be reached at all (exit 2)
+    ├── PortalUnreachable         the portal can't be reached at all (exit 2)
+    └── OutputLocked              an output file is open in Excel: saved beside it instead
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class RpaError(Exception):
@@ -108,3 +111,18 @@ class CaptchaRequired(SessionExpired):
 
 class PortalUnreachable(RpaError):
     kind = "unreachable"
+
+
+class OutputLocked(RpaError):
+    """An output file could not be replaced (open in Excel or WPS, which lock it on Windows);
+    its new content was saved beside it (`beside`)."""
+
+    kind = "output_locked"
+
+    def __init__(self, path: Path, beside: Path) -> None:
+        super().__init__(
+            f"{path.name} 正被其他程序（如 Excel、WPS）打开，无法覆盖；这次的内容已另存为 {beside.name}。"
+            f"请关闭 {path.name}，之后的运行会把它更新。",
+            path=path, beside=beside,
+        )
+        self.path, self.beside = path, beside

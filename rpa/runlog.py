@@ -21,6 +21,7 @@ import json
 import os
 import re
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -200,22 +201,59 @@ def _cut_torn_tail(path: Path) -> None:
         return
 
 
-def read_records(path: Path) -> list[RunRecord]:
-    """Every complete record of run.jsonl, in order. A torn or garbled line is skipped."""
-    records: list[RunRecord] = []
+@dataclass
+class LogContents:
+    """run.jsonl as read: its records, and where its history can't be read.
+
+    A torn line (a crash mid-write) or a garbled one (a damaged disk, an edit by hand) may have
+    been any state change — `submitting` among them. So the rows it may belong to are in doubt
+    (`doubtful_rows`, the row number read from the damaged line where it still shows one), and
+    when no row number can be read at all, every row is (`doubtful_all`)."""
+
+    records: list[RunRecord] = field(default_factory=list)
+    doubtful_rows: set[int] = field(default_factory=set)
+    doubtful_all: bool = False
+
+    def in_doubt(self, row: int) -> bool:
+        return self.doubtful_all or row in self.doubtful_rows
+
+
+_ROW_IN_LINE = re.compile(rb'"row"\s*:\s*(\d+)')
+
+
+def read_log(path: Path) -> LogContents:
+    """Every complete record of run.jsonl, in order, and the rows a damaged line may belong to."""
+    log = LogContents()
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return records
+        return log
     for line in raw.split(b"\n"):
         if not line.strip():
             continue
         try:
-            records.append(RunRecord.model_validate(json.loads(line.decode("utf-8"))))
+            log.records.append(RunRecord.model_validate(json.loads(line.decode("utf-8"))))
         except (ValueError, ValidationError):
-            # A torn last line after a crash (or a line someone mangled by hand): not a record.
-            continue
-    return records
+            found = _ROW_IN_LINE.search(line)
+            if found:
+                log.doubtful_rows.add(int(found.group(1)))
+            else:
+                log.doubtful_all = True
+    return log
+
+
+def read_records(path: Path) -> list[RunRecord]:
+    """Every complete record of run.jsonl, in order. A torn or garbled line is skipped."""
+    return read_log(path).records
+
+
+def first_submitting(records: list[RunRecord]) -> dict[int, dt.datetime]:
+    """When each row was first about to be submitted (its first `submitting` record)."""
+    out: dict[int, dt.datetime] = {}
+    for rec in records:
+        if rec.status == Status.submitting and rec.row not in out:
+            out[rec.row] = dt.datetime.fromisoformat(rec.ts)
+    return out
 
 
 def last_states(records: list[RunRecord]) -> dict[int, RunRecord]:

@@ -1,7 +1,8 @@
 """我的组织关系接转历史: a member's applications, through the API and as a page.
 
-`find_application()` is what the runner asks before it ever submits a row again (an in-doubt
-row): is there already an open application for this member?
+`applications_of()` is what the runner asks before it ever submits a row again (an in-doubt
+row): which applications does the portal hold for this member? (`rpa.runner.reconcile` decides
+which one, if any, is ours.)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rpa.config import DEFAULT_TIMEOUT_MS
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
 
+    from rpa.batch import TransferRow
     from rpa.catalog import Catalog
     from rpa.portal.session import PortalSession
 
@@ -25,43 +27,48 @@ PAGE_SIZE = 100
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One application of the history list."""
+    """One application of a member, as the portal lists it."""
 
-    application_id: int
-    created_at: str | None
+    application_id: str
+    name: str
+    created_at: str | None  # 申请时间 as the portal shows it
     stage_name: str
-    target: str
+    target: str  # 转入组织 as the portal shows it
+    open: bool  # still in progress: not revoked, not returned, not finished
     revoked: bool = False
 
     @classmethod
     def from_api(cls, row: dict[str, Any]) -> HistoryEntry:
+        stage, revoked = str(row.get("stageName", "")), bool(row.get("revoked", False))
         return cls(
-            application_id=int(row["applicationId"]),
+            application_id=str(row["applicationId"]),
+            name=str(row.get("name", "")),
             created_at=row.get("createdAt"),
-            stage_name=str(row.get("stageName", "")),
+            stage_name=stage,
             target=str(row.get("target", "")),
-            revoked=bool(row.get("revoked", False)),
+            open=not revoked and stage != "完成",
+            revoked=revoked,
         )
 
+    def is_for(self, row: TransferRow) -> bool:
+        """Whether this is the row's member (the list was asked for by the row's ID number)."""
+        return not self.name or self.name == row.name
 
-async def applications_of(session: PortalSession, id_number: str) -> list[HistoryEntry]:
-    """Every application of the member with this ID number, newest first (revoked included)."""
+    def targets(self, row: TransferRow) -> bool:
+        """Whether its target is the row's: the full name (北京/广东/福建) or the path's last org."""
+        if row.province_flag:
+            return bool(row.target_full_name) and self.target.endswith(row.target_full_name)
+        if not row.target_path:
+            return True  # 转往特殊单位团组织: the portal routes it, there is no org of ours to compare
+        return self.target == row.target_path[-1]
+
+
+async def applications_of(session: PortalSession, row: TransferRow) -> list[HistoryEntry]:
+    """Every application of the row's member, newest first (revoked included)."""
     path = session.catalog.text("api.history")
-    results = await session.api(path, idNumber=id_number.strip().upper(), page=1, size=PAGE_SIZE) or {}
+    results = await session.api(path, idNumber=row.id_number.strip().upper(), page=1, size=PAGE_SIZE) or {}
     entries = [HistoryEntry.from_api(r) for r in results.get("rows", [])]
-    return sorted(entries, key=lambda e: e.application_id, reverse=True)
-
-
-async def find_application(session: PortalSession, id_number: str) -> HistoryEntry | None:
-    """The member's open (not revoked) application, newest first; None when there is none.
-
-    Errors of the API call propagate (`SessionExpired`, `PortalBusy`, …): "don't know" must
-    never be read as "not there".
-    """
-    for entry in await applications_of(session, id_number):
-        if not entry.revoked:
-            return entry
-    return None
+    return sorted(entries, key=lambda e: int(e.application_id), reverse=True)
 
 
 class HistoryPage:

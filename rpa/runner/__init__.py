@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from rpa.errors import ConfigError
 from rpa.files import private_dir
 from rpa.runlog import FINAL_OK, LOG_NAME, MAYBE_SENT, ErrorInfo, RunLog, RunMeta, Status, file_sha256
-from rpa.runlog import last_attempts, last_states, mask_id, now_iso, settings_summary
+from rpa.runlog import first_submitting, last_attempts, last_states, mask_id, now_iso, settings_summary
 from rpa.runner.folder import FolderLock, open_folder
 from rpa.runner.job import MODE_LABELS, MODES, SCREENSHOTS, TRACES, Item, Job
 
@@ -66,17 +66,19 @@ def run_batch(
     with FolderLock(out):
         for sub in (SCREENSHOTS, TRACES):
             private_dir(out / sub)
-        meta, records = open_folder(out, batch_path, digest, mode)
+        meta, before = open_folder(out, batch_path, digest, mode)
+        records = before.records
         meta.settings = settings_summary(settings)
         meta.runs.append({"started_at": now_iso(), "resumed": bool(records)})
         meta.save(out)
 
-        log = RunLog(out / LOG_NAME)
+        log = RunLog(out / LOG_NAME)  # (cuts a torn last line: `before` has it as in doubt)
         job = Job(
             mode=mode, batch_path=batch_path, batch=loaded, out=out, settings=settings, log=log,
             last=last_states(records), attempts=last_attempts(records),
             limiter=RateLimiter(settings.min_interval_s),
             breaker=CircuitBreaker(settings.circuit_breaker, settings.breaker_pause_s),
+            first_submitting=first_submitting(records), unreadable=before,
         )
         try:
             return _run(job, console, resumed=bool(records), title=title)
@@ -134,7 +136,9 @@ def _rows_to_do(job: Job) -> tuple[list[Item], int]:
         member = mask_id(checked.data.id_number) if checked.data else _raw_member(checked)
         status = RowStatus(checked.status)
         if status is RowStatus.VALID:
-            todo.append(Item(checked, maybe_sent=prev is not None and prev.status in MAYBE_SENT))
+            # Maybe sent: the last state says so, or the row's history can't be read in full.
+            maybe_sent = (prev is not None and prev.status in MAYBE_SENT) or job.unreadable.in_doubt(checked.row)
+            todo.append(Item(checked, maybe_sent=maybe_sent))
             continue
         new = {RowStatus.INVALID: Status.invalid, RowStatus.SKIPPED: Status.skipped,
                RowStatus.RETAINED: Status.retained}[status]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rpa.errors import ConfigError
 from rpa.files import FILE_MODE
-from rpa.runlog import LOG_NAME, RunMeta, now_iso, read_records
+from rpa.runlog import LOG_NAME, LogContents, RunMeta, now_iso, read_log
 from rpa.runner.job import MODE_LABELS
 
 LOCK_NAME = "run.lock"
@@ -87,12 +87,12 @@ def _read_pid(fd: int) -> str:
     return ""
 
 
-def open_folder(out: Path, batch_path: Path, digest: str, mode: str) -> tuple[RunMeta, list]:
-    """The folder's run.json (made for a new folder) and its records, after checking that the
+def open_folder(out: Path, batch_path: Path, digest: str, mode: str) -> tuple[RunMeta, LogContents]:
+    """The folder's run.json (made for a new folder) and its log, after checking that the
     folder belongs to this batch and mode. Hold the folder's lock while calling this."""
     meta = RunMeta.load(out)
-    records = read_records(out / LOG_NAME)
-    if meta is None and records:
+    log = read_log(out / LOG_NAME)
+    if meta is None and (log.records or log.doubtful_rows or log.doubtful_all):
         raise ConfigError(f"输出目录 {str(out)!r} 中有运行日志但缺少 run.json，无法确认名单。请换一个新的输出目录。")
     if meta is not None:
         if meta.batch_sha256 != digest:
@@ -108,4 +108,4 @@ def open_folder(out: Path, batch_path: Path, digest: str, mode: str) -> tuple[Ru
         meta.batch_path = str(batch_path)
     else:
         meta = RunMeta(batch_path=str(batch_path), batch_sha256=digest, mode=mode, started_at=now_iso())
-    return meta, records
+    return meta, log

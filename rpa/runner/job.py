@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rpa.runlog import ErrorInfo, RunLog, RunRecord, Status, now_iso, scrub
+from rpa.runlog import ErrorInfo, LogContents, RunLog, RunRecord, Status, now_iso, scrub
 
 if TYPE_CHECKING:
     from rpa.config import Settings
@@ -63,10 +64,15 @@ class Job:
     attempts: dict[int, int]
     limiter: RateLimiter
     breaker: CircuitBreaker
+    # When each row was first about to be submitted: an application created before that (less a
+    # clock-skew margin) is not ours (rpa.runner.reconcile).
+    first_submitting: dict[int, dt.datetime] = field(default_factory=dict)
+    unreadable: LogContents = field(default_factory=LogContents)  # rows whose log can't be read in full
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     fatal: BaseException | None = None
     stop_reason: str = ""
     on_final: Callable[[RunRecord], None] | None = None  # the progress display
+    locked_outputs: dict[str, str] = field(default_factory=dict)  # output file → why it wasn't updated
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -101,6 +107,8 @@ class Job:
         )
         self.log.append(rec)
         self.last[row] = rec
+        if status == Status.submitting:
+            self.first_submitting.setdefault(row, dt.datetime.fromisoformat(rec.ts))
         if final and self.on_final is not None:
             self.on_final(rec)
         return rec

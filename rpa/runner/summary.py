@@ -104,6 +104,11 @@ def print_summary(job: Job, console: Console) -> bool:
         console.print(f"[yellow]{escape(job.stop_reason)}[/yellow]")
     console.print(f"报告：{escape(str(job.out / 'report.html'))}")
     console.print(f"结果表：{escape(str(job.out / 'results.xlsx'))}")
+    if (job.out / "register.xlsx").exists():
+        console.print(f"保留团组织关系登记册：{escape(str(job.out / 'register.xlsx'))}")
+    console.print(f"运行日志：{escape(str(job.out / 'run.jsonl'))}（截图在 screenshots 文件夹）")
+    for message in job.locked_outputs.values():
+        console.print(f"[yellow]注意：{escape(message)}[/yellow]")
     all_ok = all(c.row in last and last[c.row].status in FINAL_OK for c in job.batch.rows)
     if not all_ok:
         out = escape(str(job.out))

@@ -28,6 +28,8 @@ from rpa.errors import (
     CaptchaRequired,
     ConfigError,
     DuplicateApplication,
+    MemberNotFound,
+    OrgNotFound,
     PortalBusy,
     PortalRejected,
     PortalTimeout,
@@ -39,6 +41,7 @@ from rpa.runner.guards import as_rpa_error, backoff, is_transient
 from rpa.runner.job import SCREENSHOTS, TRACES, Outcome
 from rpa.runner.outputs import scrub_trace
 from rpa.runner.preflight import created_at
+from rpa.runner.reconcile import settle
 
 if TYPE_CHECKING:
     from rpa.catalog import Catalog
@@ -64,6 +67,11 @@ EVIDENCE_TIMEOUT_S = 10.0
 # A step that timed out may have met a frozen or broken page: its next try gets a fresh context
 # (a renderer of its own), not just a page load in the same one.
 TIMEOUTS = (PortalTimeout, PlaywrightTimeout)
+
+
+# Errors that say the row's data is wrong for the portal (a branch, member or org that isn't
+# there, a refusal of the values): the row is 数据有误 (`invalid`), and retrying won't help.
+DATA_ERRORS = (MemberNotFound, OrgNotFound, PortalRejected)
 
 
 class RowHung(PortalTimeout):
@@ -184,6 +192,8 @@ class Worker:
         trace = await self._stop_trace(row, keep=True)
         if isinstance(exc, DuplicateApplication):
             status = Status.duplicate
+        elif isinstance(exc, DATA_ERRORS):
+            status = Status.invalid  # the row itself is wrong: `rpa retry` would fail the same way
         elif item.maybe_sent:
             status = Status.in_doubt  # never "failed" while the portal may hold it
         else:
@@ -253,19 +263,17 @@ class Worker:
             raise
 
     async def _attempt(self, item: Item, member: str) -> Outcome:
-        from rpa.portal.history import find_application
-
-        job, row, data = self.job, item.row, item.data
+        job, row = self.job, item.row
         if self.needs_renewal:
             # Signing in again is part of the try, so a busy portal here is retried like any step.
             await self.session.renew(self.generation)
             self.needs_renewal = False
         await self._ensure_page()
         if item.maybe_sent and job.mode == "submit":
-            entry = await find_application(self.session, data.id_number)
-            if entry is not None:
-                return Outcome(Status.submitted, created_at=created_at(entry), screenshot=job.existing_shot(row))
-            item.maybe_sent = False  # looked: the portal has nothing, a new click is safe
+            found = await settle(job, self.session, item)  # (a duplicate raises)
+            if found is not None:
+                return found
+            # Looked: the portal holds nothing of ours, a new click is safe (item.maybe_sent is off).
 
         shot = await self._fill(item)
         if job.mode == "preview":

@@ -23,7 +23,8 @@ from rpa.errors import (
     PortalUnreachable,
     SessionExpired,
 )
-from rpa.portal.history import HistoryPage, find_application
+from rpa.batch import TransferRow
+from rpa.portal.history import HistoryPage, applications_of
 from rpa.portal.login import interactive_login
 from rpa.portal.orgtree import OrgCache, OrgTree, check_paths_online
 from rpa.portal.session import PortalSession
@@ -259,40 +260,48 @@ def _seed_whose_first_fault_is(kind: str) -> int:
 # --- the history ------------------------------------------------------------------------------------
 
 
-async def test_find_application_finds_the_members_open_application(session, portal):
+def army_row(member: dict) -> TransferRow:
+    """A 参军入伍 row of the member, as the batch would hold it."""
+    return TransferRow(row=3, name=member["name"], id_number=member["id_number"], phone=member["phone"],
+                       contact="母亲 13787654321", branch=member["branch"], destination="参军入伍",
+                       province_flag=False)
+
+
+async def test_the_members_applications_come_with_their_time_stage_and_target(session, portal):
     member = portal.members()[10]
     application_id = await apply_via_api(session, member)
 
-    entry = await find_application(session, member["id_number"])
+    [entry] = await applications_of(session, army_row(member))
 
-    assert entry is not None
-    assert entry.application_id == application_id
+    assert entry.application_id == str(application_id)
     assert entry.created_at == portal.applications()[0]["created_at"]
-    assert entry.stage_name == "转出组织审批"
+    assert entry.stage_name == "转出组织审批" and entry.open
     assert entry.target == "特殊单位专属库"
+    assert entry.is_for(army_row(member))
 
 
-async def test_find_application_finds_nothing_for_a_member_without_one(session, portal):
+async def test_a_member_without_an_application_has_none(session, portal):
     members = portal.members()
     await apply_via_api(session, members[10])
 
-    assert await find_application(session, members[11]["id_number"]) is None
+    assert await applications_of(session, army_row(members[11])) == []
 
 
-async def test_find_application_ignores_a_revoked_application(session, portal):
+async def test_a_revoked_application_is_listed_as_revoked_and_not_open(session, portal):
     member = portal.members()[12]
     application_id = await apply_via_api(session, member)
     await session.api("transfer/revoke", applicationId=application_id)
 
-    assert await find_application(session, member["id_number"]) is None
+    [entry] = await applications_of(session, army_row(member))
+    assert entry.revoked and not entry.open
 
 
-async def test_find_application_does_not_take_an_error_for_not_found(session, portal):
+async def test_looking_up_applications_does_not_take_an_error_for_none(session, portal):
     portal.faults(expire_after_requests=1)
     await session.api("userinfo")
 
     with pytest.raises(SessionExpired):
-        await find_application(session, portal.members()[0]["id_number"])
+        await applications_of(session, army_row(portal.members()[0]))
 
 
 async def test_the_history_page_lists_the_members_application(session, portal, settings):
