@@ -54,14 +54,6 @@ class HistoryEntry:
         """Whether this is the row's member (the list was asked for by the row's ID number)."""
         return not self.name or self.name == row.name
 
-    def targets(self, row: TransferRow) -> bool:
-        """Whether its target is the row's: the full name (北京/广东/福建) or the path's last org."""
-        if row.province_flag:
-            return bool(row.target_full_name) and self.target.endswith(row.target_full_name)
-        if not row.target_path:
-            return True  # 转往特殊单位团组织: the portal routes it, there is no org of ours to compare
-        return self.target == row.target_path[-1]
-
 
 async def applications_of(session: PortalSession, row: TransferRow) -> list[HistoryEntry]:
     """Every application of the row's member, newest first (revoked included)."""

@@ -50,7 +50,10 @@ async def _run_rows(job: Job, todo: list[Item], console: Console) -> int | None:
     from rpa.browser import launch
     from rpa.portal.session import PortalSession
 
+    from rpa.portal.orgtree import OrgCache
+
     catalog = load_catalog(job.settings.selectors_dir)
+    job.org_cache = OrgCache()  # one per event loop (its locks are asyncio's)
     async with async_playwright() as playwright:
         browser = await launch(playwright, job.settings)
         session = PortalSession(job.settings, browser, catalog)

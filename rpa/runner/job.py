@@ -68,6 +68,7 @@ class Job:
     # clock-skew margin) is not ours (rpa.runner.reconcile).
     first_submitting: dict[int, dt.datetime] = field(default_factory=dict)
     unreadable: LogContents = field(default_factory=LogContents)  # rows whose log can't be read in full
+    org_cache: Any = None  # the run's rpa.portal.orgtree.OrgCache: each level fetched once
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     fatal: BaseException | None = None
     stop_reason: str = ""

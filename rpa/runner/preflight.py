@@ -83,7 +83,7 @@ class Preflight:
         job, session = self.job, self.session
         await session_retrying(job, session)(session.sign_in)
         self.signed_in.set()
-        tree = OrgTree(session, retrying=session_retrying(job, session))
+        tree = OrgTree(session, job.org_cache, retrying=session_retrying(job, session))
         for item in self.todo:
             if job.stop.is_set():
                 return

@@ -5,7 +5,8 @@ unreadable history in the log) is looked up in the portal before anything else i
 An application found there is **ours** only if all of these hold:
 
 - it is for the row's member (`HistoryEntry.is_for`),
-- its target is the row's target, the path or the full name (`HistoryEntry.targets`),
+- its target is the row's target: the path's last org, by its name or its full name (lists show
+  the full name: 三峡大学团委 is 共青团三峡大学委员会), or the full name typed for 北京/广东/福建,
 - it was created after the row's first `submitting` record, less `CLOCK_SKEW_S`,
 - it is not revoked (withdrawn by someone, or returned by the portal after 10 days untouched).
 
@@ -55,16 +56,28 @@ class Verdict:
         )
 
 
-def judge(entries: list[HistoryEntry], row: TransferRow, since: dt.datetime | None) -> Verdict:
-    """Apply the rule to the member's applications (`since`: the row's first `submitting`)."""
+def judge(entries: list[HistoryEntry], row: TransferRow, since: dt.datetime | None,
+          target_names: set[str] | None = None) -> Verdict:
+    """Apply the rule to the member's applications.
+
+    `since`: the row's first `submitting` record; `target_names`: what the portal may call the
+    row's target (`target_names_of`); None when the row has no org of its own (特殊单位)."""
     mine = [e for e in entries if e.is_for(row)]
     for entry in mine:
-        if not entry.revoked and entry.targets(row) and _created_after(entry, since):
+        if not entry.revoked and _shows(entry.target, target_names) and _created_after(entry, since):
             return Verdict(ours=entry)
     for entry in mine:
         if entry.open:
             return Verdict(other=entry)
     return Verdict()
+
+
+def _shows(target: str, names: set[str] | None) -> bool:
+    """Whether a list's 转入组织 text names the row's target (a province may prefix it)."""
+    if names is None:
+        return True  # 转往特殊单位团组织: the portal routes it; there is no org of ours to compare
+    text = (target or "").strip()
+    return any(text == name or text.endswith(name) for name in names if name)
 
 
 def _created_after(entry: HistoryEntry, since: dt.datetime | None) -> bool:
@@ -100,10 +113,28 @@ async def settle(job: Job, session: PortalSession, item: Item) -> Outcome | None
 
     row = item.data
     entries = await applications_of(session, row)
-    verdict = judge(entries, row, job.first_submitting.get(item.row))
+    names = await target_names_of(job, session, row) if entries else None
+    verdict = judge(entries, row, job.first_submitting.get(item.row), names)
     if verdict.ours is not None:
         return Outcome(Status.submitted, created_at=verdict.ours.created_at, screenshot=job.existing_shot(item.row))
     if verdict.other is not None:
         raise verdict.duplicate(item.row)
     item.maybe_sent = False
     return None
+
+
+async def target_names_of(job: Job, session: PortalSession, row: TransferRow) -> set[str] | None:
+    """Every text the portal may show for the row's target; None for a row without an org."""
+    if row.province_flag:
+        return {row.target_full_name or ""}
+    if not row.target_path:
+        return None
+    from rpa.errors import OrgNotFound
+    from rpa.portal.orgtree import OrgTree
+
+    names = {row.target_path[-1]}
+    try:
+        names.add((await OrgTree(session, job.org_cache).resolve(list(row.target_path)))[-1].full_name)
+    except OrgNotFound:
+        pass  # (the path was checked before the click; the name alone must then do)
+    return names
