@@ -88,7 +88,7 @@ def write_report(
 
     if not finished:  # a row waiting for its turn says so, instead of "run rpa retry"
         views = [v if needs_person(v, finished=False) or v.done
-                 else dataclasses.replace(v, step=row_step(v.status, v.error_kind, finished=False))
+                 else dataclasses.replace(v, reason="", step=row_step(v.status, v.error_kind, finished=False))
                  for v in views]
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),

@@ -23,7 +23,7 @@ PENDING_LABEL = "未办理"
 
 # What a row's reason is when its last record carries no error message.
 DEFAULT_REASONS = {
-    PENDING: "尚未办理（运行在此行之前停止，或尚未轮到此行）。",
+    PENDING: "尚未办理（运行在此行之前停止）。",
     Status.started.value: "运行停止时正在办理此行，未完成。",
     Status.filled.value: "表单已填写，尚未提交。",
     Status.submitting.value: "正在提交时运行停止，不确定门户是否收到。",
