@@ -2,6 +2,7 @@
 `rpa status`, so both give the same advice.
 
     row_step(status, kind)             one row: what its state means, what to do about it
+    retry_helps(status, kind)          would `rpa retry` help this row?
     advice(rows, mode=…, out=…)        the whole run: only the steps that apply, [] when none do
     output_files(out)                  the files a run left in DIR, with their Chinese names
 
@@ -32,7 +33,6 @@ BUSINESS_KINDS = _kinds(BusinessError) - {DuplicateApplication.kind}
 SIGN_IN_KINDS = _kinds(SessionExpired)
 _OK = frozenset(s.value for s in FINAL_OK)
 _MAYBE_SENT = frozenset(s.value for s in MAYBE_SENT)
-_IN_PROGRESS = frozenset({Status.started.value, Status.filled.value}) | _MAYBE_SENT
 
 
 class RowState(Protocol):
@@ -81,11 +81,12 @@ def needs_person(row: RowState, *, finished: bool = True) -> bool:
     return True
 
 
-def retryable(row: RowState) -> bool:
-    """Would `rpa retry` help this row (it is not done, and not wrong in a way a retry repeats)?"""
-    if row.status in _OK or row.status in (Status.invalid.value, Status.duplicate.value):
+def retry_helps(status: str, kind: str = "") -> bool:
+    """Would `rpa retry` help a row in `status` (last error `kind`)? Not when it is done, and not
+    when it is wrong in a way a retry repeats (数据有误, a business error, an open application)."""
+    if status in _OK or status in (Status.invalid.value, Status.duplicate.value):
         return False
-    return not (row.status == Status.failed.value and row.error_kind in BUSINESS_KINDS)
+    return not (status == Status.failed.value and kind in BUSINESS_KINDS)
 
 
 def advice(
@@ -109,7 +110,7 @@ def advice(
     elif stop_kind in SIGN_IN_KINDS or any(r.error_kind in SIGN_IN_KINDS and r.status not in _OK for r in rows):
         lines.append(f"门户要求输入验证码或登录已超时：请先运行 rpa login 登录，再运行 rpa retry {out} 继续。")
     if finished:
-        again = [r for r in rows if retryable(r)]
+        again = [r for r in rows if retry_helps(r.status, r.error_kind)]
         if again:
             kept = "已预览的行不会重复填写" if mode == "preview" else "已提交的行不会重复提交"
             if any(r.status in _MAYBE_SENT for r in again):

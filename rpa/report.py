@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rpa.files import write_private_text
-from rpa.nextsteps import advice, needs_person, row_step
+from rpa.nextsteps import PENDING, advice, needs_person, row_step
 from rpa.rowview import RowView, build_views, forms_from
 from rpa.runlog import Status
 
@@ -33,7 +33,7 @@ GROUPS = {
     Status.retained.value: "retained", Status.skipped.value: "skipped", Status.invalid.value: "invalid",
     Status.failed.value: "failed", Status.duplicate.value: "duplicate",
     Status.submitting.value: "in_doubt", Status.in_doubt.value: "in_doubt",
-    Status.started.value: "unfinished", Status.filled.value: "unfinished", "pending": "pending",
+    Status.started.value: "unfinished", Status.filled.value: "unfinished", PENDING: "pending",
 }
 # The tile of the rows that went well: a preview never shows 已提交, a submit never 已预览.
 DONE_TILE = {"preview": ("previewed", "已预览（未提交）"), "submit": ("submitted", "已提交")}

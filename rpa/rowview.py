@@ -14,12 +14,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rpa.nextsteps import row_step
+from rpa.nextsteps import PENDING, row_step
 from rpa.runlog import FINAL_NOT_OK, FINAL_OK, STATUS_LABELS, RunRecord, Status, mask_id, scrub
 from rpa.vocabulary import Destination, Vocabulary, fold
 
-PENDING = "pending"  # the status of a row with nothing logged yet
-PENDING_LABEL = "未办理"
+PENDING_LABEL = "未办理"  # the label of a row with nothing logged yet (status PENDING)
 
 # What a row's reason is when its last record carries no error message.
 DEFAULT_REASONS = {

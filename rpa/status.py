@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rpa.errors import ConfigError
-from rpa.nextsteps import advice, needs_person, output_files
-from rpa.rowview import PENDING, PENDING_LABEL, RowView, build_views, forms_from, views_from_log
+from rpa.nextsteps import PENDING, advice, needs_person, output_files
+from rpa.rowview import PENDING_LABEL, RowView, build_views, forms_from, views_from_log
 from rpa.runlog import FINAL_OK, LOG_NAME, MAYBE_SENT, STATUS_LABELS, RunMeta, RunRecord, Status
 from rpa.runlog import file_sha256, last_states, read_records
 
