@@ -133,10 +133,13 @@ class RunRecord(BaseModel):
     member: str | None = None  # masked ID number
     created_at: str | None = None  # 申请时间 as the portal answered
     trace: str | None = None  # relative to DIR, failures only
+    # The transfer form as read back after filling: label as the portal shows it → value as
+    # shown (the ID number masked, as the portal shows it). On previewed/filled/submitted.
+    form: dict[str, str] | None = None
 
     def to_line(self) -> str:
         data = self.model_dump(mode="json")
-        for key in ("created_at", "trace"):  # optional extras stay out of the line when empty
+        for key in ("created_at", "trace", "form"):  # optional extras stay out of the line when empty
             if data[key] is None:
                 del data[key]
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
