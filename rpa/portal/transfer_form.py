@@ -125,6 +125,7 @@ class TransferForm:
         self._renewals = 0  # forms renewed in place since the page was last loaded
         self.picker = MemberPicker(page, catalog, timeout_ms)  # the card 选择转出人
         self._pending: Request | None = None  # an apply request whose answer was not read
+        self.read_back: dict[str, str] = {}  # every field as the last read showed it (label → value)
 
     # --- locators ------------------------------------------------------------------------------
 
@@ -346,7 +347,8 @@ class TransferForm:
                })""",
             [widgets["form_item_label"]["css"], widgets["input"]["css"]],
         )
-        by_label = {_label_text(label): value for label, value in pairs if value is not None}
+        by_label = {_label_text(label): value.strip() for label, value in pairs if value is not None}
+        self.read_back = by_label  # the whole form as shown, for the report (label → value)
         shown = {}
         for field in READ_BACK:
             value = by_label.get(self.catalog.label(field))

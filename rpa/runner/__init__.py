@@ -133,6 +133,8 @@ def _rows_to_do(job: Job) -> tuple[list[Item], int]:
         if prev is not None and prev.status in FINAL_OK:
             done_before += 1
             continue
+        if prev is not None and _fails_again(prev):
+            continue  # 数据有误: the row must be corrected first (the summary says so)
         member = mask_id(checked.data.id_number) if checked.data else _raw_member(checked)
         status = RowStatus(checked.status)
         if status is RowStatus.VALID:
@@ -152,6 +154,16 @@ def _rows_to_do(job: Job) -> tuple[list[Item], int]:
             error = ErrorInfo(kind="not_approved", message="审核状态不是“已审批”，本行未办理。")
         job.record(checked.row, new, member=member, error=error)
     return todo, done_before
+
+
+def _fails_again(prev) -> bool:
+    """Whether trying the row again would fail the same way: the portal found its data wrong
+    (a branch, member or org that isn't there). A `duplicate` is tried again: once the other
+    application is dealt with in the portal, the row goes through."""
+    from rpa.nextsteps import BUSINESS_KINDS
+
+    kind = prev.error.kind if prev.error else ""
+    return prev.status == Status.invalid or (prev.status == Status.failed and kind in BUSINESS_KINDS)
 
 
 def _raw_member(checked) -> str | None:

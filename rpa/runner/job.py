@@ -48,6 +48,7 @@ class Outcome:
     status: Status
     screenshot: str | None = None
     created_at: str | None = None
+    form: dict[str, str] | None = None  # the form as read back after filling
 
 
 @dataclass
@@ -90,6 +91,7 @@ class Job:
         screenshot: str | None = None,
         created_at: str | None = None,
         trace: str | None = None,
+        form: dict[str, str] | None = None,
         final: bool = False,
     ) -> RunRecord:
         """Append a state change to run.jsonl (fsynced) and remember it as the row's last state.
@@ -104,7 +106,7 @@ class Job:
         self.attempts[row] = max(self.attempts.get(row, 0), attempt)
         rec = RunRecord(
             ts=now_iso(), row=row, status=status, attempt=attempt, error=error,
-            screenshot=screenshot, member=member, created_at=created_at, trace=trace,
+            screenshot=screenshot, member=member, created_at=created_at, trace=trace, form=form,
         )
         self.log.append(rec)
         self.last[row] = rec

@@ -36,7 +36,7 @@ from rpa.errors import (
     PortalUnreachable,
     SessionExpired,
 )
-from rpa.runlog import Status, mask_id
+from rpa.runlog import Status, mask_id, scrub
 from rpa.runner.guards import as_rpa_error, backoff, is_transient
 from rpa.runner.job import SCREENSHOTS, TRACES, Outcome
 from rpa.runner.outputs import scrub_trace
@@ -176,7 +176,7 @@ class Worker:
                 await self._stop_trace(row, keep=False)
         job.breaker.row_ended(ok=True)
         job.record(row, outcome.status, member=member, screenshot=outcome.screenshot,
-                   created_at=outcome.created_at, final=True)
+                   created_at=outcome.created_at, form=outcome.form, final=True)
 
     async def _row_failed(self, item: Item, member: str, exc: BaseException) -> None:
         job, row = self.job, item.row
@@ -276,10 +276,12 @@ class Worker:
             # Looked: the portal holds nothing of ours, a new click is safe (item.maybe_sent is off).
 
         shot = await self._fill(item)
+        assert self.form is not None
+        form = mask_ids(self.form.read_back)
         if job.mode == "preview":
-            return Outcome(Status.previewed, screenshot=shot)
+            return Outcome(Status.previewed, screenshot=shot, form=form)
 
-        job.record(row, Status.filled, member=member, screenshot=shot)
+        job.record(row, Status.filled, member=member, screenshot=shot, form=form)
         await job.limiter.wait(job.stop)
         job.record(row, Status.submitting, member=member)
         item.maybe_sent = True
@@ -301,7 +303,7 @@ class Worker:
             # Clicked, no answer we can trust: in doubt until the history says otherwise.
             job.record(row, Status.in_doubt, member=member, error=as_rpa_error(exc))
             raise
-        return Outcome(Status.submitted, created_at=created_at(result), screenshot=shot)
+        return Outcome(Status.submitted, created_at=created_at(result), screenshot=shot, form=form)
 
     async def _fill(self, item: Item) -> str:
         """Named step `fill`: open the form, fill it, read it back, screenshot. Retried alone."""
@@ -361,6 +363,12 @@ class Worker:
             return f"{TRACES}/{path.name}"
         except Exception:  # noqa: BLE001 - a trace is best effort
             return None
+
+
+def mask_ids(form: dict[str, str]) -> dict[str, str]:
+    """The read-back as the log may keep it: any full ID number masked (the form shows the
+    member's masked, but a remark or a contact could hold one)."""
+    return {label: scrub(value) or "" for label, value in form.items()}
 
 
 def _chmod_private(path: Path) -> None:
