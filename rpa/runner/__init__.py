@@ -101,6 +101,7 @@ def retry_run(out: Path, settings: Settings, console: Console | None = None) -> 
 def _run(job: Job, console: Console, *, resumed: bool, title: str | None) -> int:
     from rich.markup import escape
 
+    from rpa.runner.interrupts import ctrl_c_counted
     from rpa.runner.outputs import write_outputs
     from rpa.runner.summary import print_summary
 
@@ -112,12 +113,13 @@ def _run(job: Job, console: Console, *, resumed: bool, title: str | None) -> int
         + (f"（{done_before} 行已完成，跳过）" if done_before else "")
     )
     exit_code: int | None = None
-    if todo:
-        from rpa.runner.engine import run_rows
+    with ctrl_c_counted(job, console):
+        if todo:
+            from rpa.runner.engine import run_rows
 
-        exit_code = run_rows(job, todo, console)
-    write_outputs(job, dict(job.last), finished=True)
-    ok = print_summary(job, console)
+            exit_code = run_rows(job, todo, console)
+        write_outputs(job, dict(job.last), finished=True)
+        ok = print_summary(job, console)
     return (0 if ok else 1) if exit_code is None else exit_code
 
 
@@ -133,8 +135,6 @@ def _rows_to_do(job: Job) -> tuple[list[Item], int]:
         if prev is not None and prev.status in FINAL_OK:
             done_before += 1
             continue
-        if prev is not None and _fails_again(prev):
-            continue  # 数据有误: the row must be corrected first (the summary says so)
         member = mask_id(checked.data.id_number) if checked.data else _raw_member(checked)
         status = RowStatus(checked.status)
         if status is RowStatus.VALID:
@@ -154,16 +154,6 @@ def _rows_to_do(job: Job) -> tuple[list[Item], int]:
             error = ErrorInfo(kind="not_approved", message="审核状态不是“已审批”，本行未办理。")
         job.record(checked.row, new, member=member, error=error)
     return todo, done_before
-
-
-def _fails_again(prev) -> bool:
-    """Whether trying the row again would fail the same way: the portal found its data wrong
-    (a branch, member or org that isn't there). A `duplicate` is tried again: once the other
-    application is dealt with in the portal, the row goes through."""
-    from rpa.nextsteps import BUSINESS_KINDS
-
-    kind = prev.error.kind if prev.error else ""
-    return prev.status == Status.invalid or (prev.status == Status.failed and kind in BUSINESS_KINDS)
 
 
 def _raw_member(checked) -> str | None:

@@ -75,6 +75,8 @@ class Job:
     stop_reason: str = ""
     on_final: Callable[[RunRecord], None] | None = None  # the progress display
     locked_outputs: dict[str, str] = field(default_factory=dict)  # output file → why it wasn't updated
+    interrupts: int = 0  # Ctrl-C presses so far (rpa.runner.interrupts)
+    on_interrupt: Callable[[], None] | None = None  # set by the engine while the rows run
 
     @property
     def secrets(self) -> tuple[str, ...]:

@@ -282,7 +282,7 @@ class Worker:
             return Outcome(Status.previewed, screenshot=shot, form=form)
 
         job.record(row, Status.filled, member=member, screenshot=shot, form=form)
-        await job.limiter.wait(job.stop)
+        await job.limiter.wait()
         job.record(row, Status.submitting, member=member)
         item.maybe_sent = True
         assert self.form is not None
