@@ -50,6 +50,7 @@ def run_batch(
     """Preview or submit `batch` into `out` (resuming when `out` holds a run of the same batch).
 
     Exit code per SPEC §5: 0 every row final-ok, 1 some rows not ok, 2 usage/config/portal.
+    (`rpa submit` asks the secretary first, with `rpa.runner.plan.submit_plan`.)
     """
     from rich.console import Console
 
