@@ -69,7 +69,31 @@ def _run(body: Callable[[], int]) -> None:
     except EOFError:  # a question left unanswered (input closed)
         _console().print("[yellow]没有收到回答，已取消。[/yellow]")
         raise typer.Exit(2) from None
+    except Exception:  # noqa: BLE001 - a bug of ours: the secretary gets a sentence, support the trace
+        where = _save_traceback()
+        _console().print(
+            "[red]错误：程序内部出错，本次操作没有完成（输出目录中的运行日志仍然有效，可以用 rpa retry 继续）。"
+            f"请把错误记录 {where} 发给技术支持。[/red]", markup=True,
+        )
+        raise typer.Exit(2) from None
     raise typer.Exit(code)
+
+
+def _save_traceback() -> str:
+    """Write the current exception's traceback to the user's log folder; its path (escaped)."""
+    import datetime as dt
+    import traceback
+
+    from platformdirs import user_log_dir
+    from rich.markup import escape
+
+    from rpa.files import private_dir, write_private_text
+    from rpa.runlog import scrub
+
+    folder = private_dir(Path(user_log_dir("zhtj-rpa", appauthor=False)))
+    path = folder / f"error-{dt.datetime.now():%Y%m%d-%H%M%S}.txt"
+    write_private_text(path, scrub(traceback.format_exc()) or "")  # (ID numbers masked, as everywhere)
+    return escape(str(path))
 
 
 @command()
