@@ -136,10 +136,14 @@ class RunRecord(BaseModel):
     # The transfer form as read back after filling: label as the portal shows it → value as
     # shown (the ID number masked, as the portal shows it). On previewed/filled/submitted.
     form: dict[str, str] | None = None
+    # The member within this folder (rpa.members: a keyed hash of the ID number) and a digest of
+    # the row's values: a corrected batch goes on in the same folder by member.
+    key: str | None = None
+    digest: str | None = None
 
     def to_line(self) -> str:
         data = self.model_dump(mode="json")
-        for key in ("created_at", "trace", "form"):  # optional extras stay out of the line when empty
+        for key in ("created_at", "trace", "form", "key", "digest"):  # optional extras stay out when empty
             if data[key] is None:
                 del data[key]
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -292,6 +296,9 @@ class RunMeta(BaseModel):
     started_at: str
     settings: dict[str, Any] = {}
     runs: list[dict[str, Any]] = []
+    # The salt of the members' keys (rpa.members); None in folders made before keys existed.
+    member_salt: str | None = None
+    batches: list[dict[str, Any]] = []  # every version of the batch the folder has run
 
     @classmethod
     def load(cls, out: Path) -> "RunMeta | None":

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rpa.errors import ConfigError
 from rpa.nextsteps import PENDING, advice, needs_person, output_files
-from rpa.rowview import PENDING_LABEL, RowView, build_views, forms_from, views_from_log
+from rpa.rowview import PENDING_LABEL, RowView, build_views, views_from_log
 from rpa.runlog import FINAL_OK, LOG_NAME, MAYBE_SENT, STATUS_LABELS, RunMeta, RunRecord, Status
 from rpa.runlog import file_sha256, last_states, read_records
 
@@ -75,8 +75,11 @@ def _views(meta: RunMeta | None, last: dict[int, RunRecord], records: list[RunRe
         if file_sha256(path) != meta.batch_sha256:
             return views_from_log(last), f"名单 {str(path)!r} 在运行后已被修改，行号可能已对不上：{alone}"
         from rpa.batch import load_batch
+        from rpa.members import follow
 
-        return build_views(load_batch(path), last, forms=forms_from(records)), ""
+        batch = load_batch(path)
+        view = follow(records, batch, meta.member_salt, same_batch=True)  # (a corrected batch: by member)
+        return build_views(batch, view.last, forms=view.forms), ""
     except Exception as exc:  # noqa: BLE001 - status reads what it can; the log stays the truth
         why = getattr(exc, "message", "") or type(exc).__name__
         return views_from_log(last), f"无法读取名单 {str(path)!r}（{why}）：{alone}"

@@ -75,6 +75,9 @@ class Job:
     stop_reason: str = ""
     on_final: Callable[[RunRecord], None] | None = None  # the progress display
     locked_outputs: dict[str, str] = field(default_factory=dict)  # output file → why it wasn't updated
+    keys: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)  # row → (member key, digest)
+    view: Any = None  # rpa.members.FolderView: the folder's records seen through this batch
+    notes: list[str] = field(default_factory=list)  # what a corrected batch changed (told on the console)
     interrupts: int = 0  # Ctrl-C presses so far (rpa.runner.interrupts)
     on_interrupt: Callable[[], None] | None = None  # set by the engine while the rows run
 
@@ -106,9 +109,11 @@ class Job:
         if attempt is None:
             attempt = self.attempts.get(row, 0)
         self.attempts[row] = max(self.attempts.get(row, 0), attempt)
+        key, digest = self.keys.get(row, (None, None))
         rec = RunRecord(
             ts=now_iso(), row=row, status=status, attempt=attempt, error=error,
             screenshot=screenshot, member=member, created_at=created_at, trace=trace, form=form,
+            key=key, digest=digest,
         )
         self.log.append(rec)
         self.last[row] = rec

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rpa.runlog import FINAL_OK, LOG_NAME, RunMeta, file_sha256, last_states, read_records
+from rpa.members import follow
+from rpa.runlog import LOG_NAME, RunMeta, Status, file_sha256, read_records
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,14 @@ class SubmitPlan:
 def submit_plan(batch: Any, batch_path: Path, out: Path) -> SubmitPlan:
     from rpa.batch import RowStatus
 
-    last = last_states(read_records(out / LOG_NAME)) if out.is_dir() else {}
+    meta = RunMeta.load(out) if out.is_dir() else None
+    records = read_records(out / LOG_NAME) if meta is not None else []
+    same = meta is not None and meta.batch_sha256 == file_sha256(batch_path)
+    last = follow(records, batch, meta.member_salt, same_batch=same).last if meta is not None else {}
     todo, done = [], 0
     for checked in batch.rows:
         prev = last.get(checked.row)
-        if prev is not None and prev.status in FINAL_OK:
+        if prev is not None and prev.status == Status.submitted:
             done += 1
         elif RowStatus(checked.status) is RowStatus.VALID:
             todo.append(checked.data)

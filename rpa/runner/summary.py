@@ -101,8 +101,9 @@ def print_summary(job: Job, console: Console) -> bool:
         table.add_row("[yellow]未办理[/yellow]", str(counts[None]))
     table.add_row("[bold]合计[/bold]", f"[bold]{len(job.batch.rows)}[/bold]")
     console.print(table)
-    if job.stop_reason:
-        console.print(f"[yellow]{escape(job.stop_reason)}[/yellow]")
+    for text in (job.stop_reason, *job.notes):
+        if text:
+            console.print(f"[yellow]{escape(text)}[/yellow]")
     for label, path in output_files(job.out):
         console.print(f"{label}：{escape(str(path))}")
     for message in job.locked_outputs.values():

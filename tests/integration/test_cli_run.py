@@ -83,8 +83,8 @@ def test_a_changed_batch_and_a_missing_portal_stop_with_exit_code_2_and_a_plain_
 
     changed = rpa("preview", str(batch), "--out", "out", env=env, cwd=tmp_path)
 
-    assert changed.returncode == 2
-    assert "已被修改" in changed.stdout and "Traceback" not in changed.stderr
+    assert changed.returncode == 2  # no member in common: another batch, not a corrected one
+    assert "属于另一份名单" in changed.stdout and "Traceback" not in changed.stderr
 
     gone = rpa("submit", "--yes", str(batch), "--out", "out2", env=dict(env, RPA_PORTAL_URL="http://127.0.0.1:9"),
                cwd=tmp_path)
