@@ -9,13 +9,11 @@ import io
 import json
 import stat
 
-import pytest
 from openpyxl import load_workbook
 from rich.console import Console
 
 from batchmaker import STREET
 from rpa.demo import pick_members, plan_rows, write_batch
-from rpa.errors import ConfigError
 from rpa.runner import run_batch
 
 SANXIA = {"毕业去向": "升学", "转入组织是否属于北京/广东/福建": "否", "转入组织": "团湖北省委/三峡大学团委",
