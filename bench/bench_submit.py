@@ -36,16 +36,21 @@ RPA = ROOT / ".venv" / "bin" / "rpa"
 # One cycle of what a batch holds; rows take these in turn.
 PLAN: list[dict[str, str]] = [
     {"毕业去向": "升学", "转入组织是否属于北京/广东/福建": "否",
-     "转入组织": "团湖北省委/三峡大学团委/计算机学院团总支", "升学类型": "普通高校", "备注": "录取为三峡大学硕士研究生"},
-    {"毕业去向": "就业（有团组织）", "转入组织是否属于北京/广东/福建": "否", "转入组织": "中央和国家机关团工委/教育部团委"},
+     "转入组织": "团湖北省委/三峡大学团委/计算机学院团总支", "升学类型": "普通高校", "备注": "录取为三峡大学硕士研究生",
+     "转入单位名称": "三峡大学", "转入单位地址": "湖北省宜昌市西陵区大学路8号"},
+    {"毕业去向": "就业（有团组织）", "转入组织是否属于北京/广东/福建": "否", "转入组织": "中央和国家机关团工委/教育部团委",
+     "转入单位名称": "教育部", "转入单位地址": "北京市西城区西单大木仓胡同37号"},
     {"毕业去向": "就业（无团组织）", "转入组织是否属于北京/广东/福建": "否",
-     "转入组织": "团山东省委/团德州市委/团德城区委/团新湖街道工委/新湖街道流动团员团支部"},
+     "转入组织": "团山东省委/团德州市委/团德城区委/团新湖街道工委/新湖街道流动团员团支部",
+     "转入单位名称": "德州市新湖文具店", "转入单位地址": "山东省德州市德城区新湖街道湖滨北路12号"},
     {"毕业去向": "参军入伍", "转入组织是否属于北京/广东/福建": "否", "备注": "2025年9月入伍"},
     {"毕业去向": "就业（有团组织）", "转入组织是否属于北京/广东/福建": "否",
-     "转入组织": "中央企业团工委/国家电网有限公司团委/国网山东省电力公司团委"},
+     "转入组织": "中央企业团工委/国家电网有限公司团委/国网山东省电力公司团委",
+     "转入单位名称": "国网山东省电力公司", "转入单位地址": "山东省济南市市中区经二路150号"},
     {"毕业去向": "未落实", "转入组织是否属于北京/广东/福建": "否",
      "转入组织": "团山东省委/团德州市委/团陵城区委/团安德街道工委/安德街道学社衔接临时团支部"},
-    {"毕业去向": "升学", "转入组织是否属于北京/广东/福建": "是", "转入省份": "广东", "转入组织": "中山大学团委"},
+    {"毕业去向": "升学", "转入组织是否属于北京/广东/福建": "是", "转入省份": "广东", "转入组织": "中山大学团委",
+     "转入单位名称": "中山大学", "转入单位地址": "广东省广州市海珠区新港西路135号"},
     {"毕业去向": "因私出国（境）", "转入组织是否属于北京/广东/福建": "否",
      "转入组织": "团湖北省委/团宜昌市委/团西陵区委/团西陵街道工委/西陵街道青年之家"},
 ]
@@ -98,9 +103,12 @@ class PssPeak(PeakSampler):
     # The most Playwright drivers and browser instances (profile folders) seen at once.
     drivers = 0
     browsers = 0
+    # (time, MB) of every sample, kept when asked (`keep_series`): the long run's memory over time.
+    keep_series = False
 
     def _run(self) -> None:
         self._cpu: dict[int, tuple[str, float]] = {}
+        self.series: list[tuple[float, float]] = []
         while not self._stop.is_set():
             parts: dict[str, int] = {}
             total = 0
@@ -116,6 +124,8 @@ class PssPeak(PeakSampler):
                 if kind == "?" and pid in self._cpu:  # gone: keep what it was
                     kind = self._cpu[pid][0]
                 self._cpu[pid] = (kind, max(_cpu_seconds(pid), self._cpu.get(pid, ("", 0.0))[1]))
+            if self.keep_series:
+                self.series.append((time.time(), round(total / 2**20, 1)))
             if total > self.peak:
                 self.peak = total
                 self.at_peak = {k: round(v / 2**20, 1) for k, v in sorted(parts.items(), key=lambda kv: -kv[1])}
@@ -158,7 +168,7 @@ def _ts(value: str) -> float:
 
 
 def run_tool(url: str, account: dict, batch: Path, out: Path, *, concurrency: int,
-             session_file: Path, timeout_s: float = 3600) -> dict:
+             session_file: Path, timeout_s: float = 3600, series: bool = False) -> dict:
     """`rpa submit BATCH --out OUT` in a subprocess; wall time, exit code, peak tree RSS, row log."""
     env = dict(
         os.environ,
@@ -175,7 +185,9 @@ def run_tool(url: str, account: dict, batch: Path, out: Path, *, concurrency: in
     t0, epoch0 = time.perf_counter(), time.time()
     proc = subprocess.Popen(cmd, cwd=tempfile.gettempdir(), env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, encoding="utf-8")
-    with PeakSampler(proc.pid, interval=0.1) as sampler, PssPeak(proc.pid, interval=0.25) as pss:
+    pss = PssPeak(proc.pid, interval=1.0 if series else 0.25)
+    pss.keep_series = series
+    with PeakSampler(proc.pid, interval=0.1) as sampler, pss:
         try:
             output, _ = proc.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -210,6 +222,7 @@ def run_tool(url: str, account: dict, batch: Path, out: Path, *, concurrency: in
         "cpu_s_by_process": {k: round(v, 1) for k, v in pss.cpu_by_kind.items()},
         "rows_per_min": round(submitted / wall * 60, 1) if wall else 0.0,
         "output_tail": "" if proc.returncode == 0 and submitted == len(final) else output[-2000:],
+        **({"pss_series": pss.series} if series else {}),
     }
 
 

@@ -69,7 +69,31 @@ def _run(body: Callable[[], int]) -> None:
     except EOFError:  # a question left unanswered (input closed)
         _console().print("[yellow]没有收到回答，已取消。[/yellow]")
         raise typer.Exit(2) from None
+    except Exception:  # noqa: BLE001 - a bug of ours: the secretary gets a sentence, support the trace
+        where = _save_traceback()
+        _console().print(
+            "[red]错误：程序内部出错，本次操作没有完成（输出目录中的运行日志仍然有效，可以用 rpa retry 继续）。"
+            f"请把错误记录 {where} 发给技术支持。[/red]", markup=True,
+        )
+        raise typer.Exit(2) from None
     raise typer.Exit(code)
+
+
+def _save_traceback() -> str:
+    """Write the current exception's traceback to the user's log folder; its path (escaped)."""
+    import datetime as dt
+    import traceback
+
+    from platformdirs import user_log_dir
+    from rich.markup import escape
+
+    from rpa.files import private_dir, write_private_text
+    from rpa.runlog import scrub
+
+    folder = private_dir(Path(user_log_dir("zhtj-rpa", appauthor=False)))
+    path = folder / f"error-{dt.datetime.now():%Y%m%d-%H%M%S}.txt"
+    write_private_text(path, scrub(traceback.format_exc()) or "")  # (ID numbers masked, as everywhere)
+    return escape(str(path))
 
 
 @command()
@@ -123,25 +147,43 @@ def _batch_run(mode: str, batch: Path, out: Path, portal, concurrency, headed, *
 
         settings = _settings(password=False, portal_url=portal, concurrency=concurrency,
                              headless=False if headed else None)
-        if mode == "submit" and not yes and not _confirm_submit(batch, out, settings):
-            return 2
-        settings = with_password(settings, _console())
+        if mode == "submit" and not yes:
+            if not sys.stdin.isatty():
+                _console().print("[red]错误：正式提交前需要确认。在脚本中运行时请加 --yes；没有提交任何申请。[/red]")
+                return 2
+            from rpa.batch import load_batch
+            from rpa.runner.plan import submit_plan
+
+            plan = submit_plan(load_batch(batch), Path(batch), Path(out))
+            if plan.rows and not _confirm_submit(plan, settings):
+                return 2
+        settings = with_password(settings, _console())  # (asked only once the secretary said yes)
         return run_batch(mode, batch, out, settings, console=_console())
 
     _run(body)
 
 
-def _confirm_submit(batch: Path, out: Path, settings) -> bool:
-    """Ask before a real submission (SPEC §5); without a terminal only `--yes` may go on."""
+def _confirm_submit(plan, settings) -> bool:
+    """Ask before a real submission (SPEC §5), saying what it will do."""
+    from rich.markup import escape
+
     console = _console()
-    if not sys.stdin.isatty():
-        console.print("[red]错误：正式提交前需要确认。在脚本中运行时请加 --yes；没有提交任何申请。[/red]")
-        return False
-    console.print(
-        f"即将在门户 {settings.portal_url}（账号 {settings.username or '未设置'}）正式提交名单 {batch} "
-        f"中已审批且检查通过的行，结果写入 {out}。提交后的申请只能在门户中逐条撤销。",
-        markup=False,
-    )
+    lines = [
+        f"即将在门户 {escape(settings.portal_url)}（账号 {escape(settings.username or '未设置')}）正式提交名单 "
+        f"{escape(plan.batch_name)} 中的 {plan.rows} 行" + (f"（另有 {plan.done_before} 行此前已完成）"
+                                                                       if plan.done_before else "")
+        + f"，结果写入 {escape(str(plan.out))}。",
+    ]
+    if plan.irrevocable:
+        lines.append(f"[yellow]其中 {plan.irrevocable} 行转往北京/广东/福建：这类申请提交后无法撤销，请确认名单无误。[/yellow]")
+    lines.append("其余申请在转入组织审批之前可以在门户中撤销。")
+    if plan.previewed_in is None:
+        lines.append("[yellow]注意：没有在输出目录旁找到这份名单的试运行结果。建议先运行 rpa preview，"
+                     "在 report.html 中核对每一行的截图后再正式提交。[/yellow]")
+    else:
+        lines.append(f"试运行结果：{escape(str(plan.previewed_in))}（请确认已核对过截图）。")
+    for line in lines:
+        console.print(line)
     answer = input("确认提交请输入 y，其他任意键取消：").strip().lower()
     if answer in ("y", "yes", "是"):
         return True

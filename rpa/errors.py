@@ -19,10 +19,13 @@
     │   │                         verification page, a changed portal): stop before any row
     │   │                         (exit 2), a screenshot saved
     │   └── PasswordChangeRequired  first sign-in: the portal demands a new password first
-    └── PortalUnreachable         the portal can't be reached at all (exit 2)
+    ├── PortalUnreachable         the portal can't be reached at all (exit 2)
+    └── OutputLocked              an output file is open in Excel: saved beside it instead
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class RpaError(Exception):
@@ -123,3 +126,18 @@ class PasswordChangeRequired(UnexpectedPage):
 
 class PortalUnreachable(RpaError):
     kind = "unreachable"
+
+
+class OutputLocked(RpaError):
+    """An output file could not be replaced (open in Excel or WPS, which lock it on Windows);
+    its new content was saved beside it (`beside`)."""
+
+    kind = "output_locked"
+
+    def __init__(self, path: Path, beside: Path) -> None:
+        super().__init__(
+            f"{path.name} 正被其他程序（如 Excel、WPS）打开，无法覆盖；这次的内容已另存为 {beside.name}。"
+            f"请关闭 {path.name}，之后的运行会把它更新。",
+            path=path, beside=beside,
+        )
+        self.path, self.beside = path, beside

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from rpa.errors import OutputLocked
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -25,6 +28,8 @@ def atomic_output(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it replaces `path` with mode 0600.
 
     On any error the temporary file is removed, so a reader never finds a half-written file.
+    When `path` can't be replaced (a file open in Excel on Windows), the new content is kept
+    beside it under a name with the time, and `OutputLocked` says so.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
@@ -33,11 +38,16 @@ def atomic_output(path: Path) -> Iterator[Path]:
     try:
         yield tmp_path
         os.chmod(tmp_path, FILE_MODE)
-        os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+    try:
+        os.replace(tmp_path, path)
+    except (PermissionError, IsADirectoryError):
+        beside = path.with_name(f"{path.stem}-{dt.datetime.now():%H%M%S}{path.suffix}")
+        os.replace(tmp_path, beside)
+        raise OutputLocked(path, beside) from None
 
 
 def write_private_text(path: Path, text: str) -> None:

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -132,10 +133,17 @@ class RunRecord(BaseModel):
     member: str | None = None  # masked ID number
     created_at: str | None = None  # 申请时间 as the portal answered
     trace: str | None = None  # relative to DIR, failures only
+    # The transfer form as read back after filling: label as the portal shows it → value as
+    # shown (the ID number masked, as the portal shows it). On previewed/filled/submitted.
+    form: dict[str, str] | None = None
+    # The member within this folder (rpa.members: a keyed hash of the ID number) and a digest of
+    # the row's values: a corrected batch goes on in the same folder by member.
+    key: str | None = None
+    digest: str | None = None
 
     def to_line(self) -> str:
         data = self.model_dump(mode="json")
-        for key in ("created_at", "trace"):  # optional extras stay out of the line when empty
+        for key in ("created_at", "trace", "form", "key", "digest"):  # optional extras stay out when empty
             if data[key] is None:
                 del data[key]
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -200,22 +208,59 @@ def _cut_torn_tail(path: Path) -> None:
         return
 
 
-def read_records(path: Path) -> list[RunRecord]:
-    """Every complete record of run.jsonl, in order. A torn or garbled line is skipped."""
-    records: list[RunRecord] = []
+@dataclass
+class LogContents:
+    """run.jsonl as read: its records, and where its history can't be read.
+
+    A torn line (a crash mid-write) or a garbled one (a damaged disk, an edit by hand) may have
+    been any state change — `submitting` among them. So the rows it may belong to are in doubt
+    (`doubtful_rows`, the row number read from the damaged line where it still shows one), and
+    when no row number can be read at all, every row is (`doubtful_all`)."""
+
+    records: list[RunRecord] = field(default_factory=list)
+    doubtful_rows: set[int] = field(default_factory=set)
+    doubtful_all: bool = False
+
+    def in_doubt(self, row: int) -> bool:
+        return self.doubtful_all or row in self.doubtful_rows
+
+
+_ROW_IN_LINE = re.compile(rb'"row"\s*:\s*(\d+)')
+
+
+def read_log(path: Path) -> LogContents:
+    """Every complete record of run.jsonl, in order, and the rows a damaged line may belong to."""
+    log = LogContents()
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return records
+        return log
     for line in raw.split(b"\n"):
         if not line.strip():
             continue
         try:
-            records.append(RunRecord.model_validate(json.loads(line.decode("utf-8"))))
+            log.records.append(RunRecord.model_validate(json.loads(line.decode("utf-8"))))
         except (ValueError, ValidationError):
-            # A torn last line after a crash (or a line someone mangled by hand): not a record.
-            continue
-    return records
+            found = _ROW_IN_LINE.search(line)
+            if found:
+                log.doubtful_rows.add(int(found.group(1)))
+            else:
+                log.doubtful_all = True
+    return log
+
+
+def read_records(path: Path) -> list[RunRecord]:
+    """Every complete record of run.jsonl, in order. A torn or garbled line is skipped."""
+    return read_log(path).records
+
+
+def first_submitting(records: list[RunRecord]) -> dict[int, dt.datetime]:
+    """When each row was first about to be submitted (its first `submitting` record)."""
+    out: dict[int, dt.datetime] = {}
+    for rec in records:
+        if rec.status == Status.submitting and rec.row not in out:
+            out[rec.row] = dt.datetime.fromisoformat(rec.ts)
+    return out
 
 
 def last_states(records: list[RunRecord]) -> dict[int, RunRecord]:
@@ -251,6 +296,9 @@ class RunMeta(BaseModel):
     started_at: str
     settings: dict[str, Any] = {}
     runs: list[dict[str, Any]] = []
+    # The salt of the members' keys (rpa.members); None in folders made before keys existed.
+    member_salt: str | None = None
+    batches: list[dict[str, Any]] = []  # every version of the batch the folder has run
 
     @classmethod
     def load(cls, out: Path) -> "RunMeta | None":

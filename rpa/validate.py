@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rpa.batch import Batch, CheckedRow, Col, RowError, RowStatus, load_batch, mask_id
-from rpa.errors import ConfigError
+from rpa.errors import ConfigError, OutputLocked
 from rpa.files import atomic_output, private_dir, write_private_text
 
 CHECKED_FILE = "checked.xlsx"
@@ -47,10 +47,18 @@ def validate_command(batch_path: Path, out: Path | None, *, online: bool = False
     batch = load_batch(batch_path)
     if online:
         check_online(batch, settings)
+    locked = None
     if out is not None:
-        write_outputs(batch, Path(out))
+        try:
+            write_outputs(batch, Path(out))
+        except OutputLocked as exc:  # checked.xlsx open in Excel: saved beside it, still a result
+            locked = exc
     if console is not None:
         print_summary(batch, console, out=out)
+        if locked is not None:
+            from rich.markup import escape
+
+            console.print(f"[yellow]注意：{escape(locked.message)}[/yellow]")
     return exit_code(batch)
 
 
@@ -113,8 +121,8 @@ def write_outputs(batch: Batch, out: Path) -> None:
     """DIR/checked.xlsx and DIR/validation.json, each atomically and with mode 0600."""
     try:
         private_dir(out)
-        write_checked(batch, out / CHECKED_FILE)
         write_private_text(out / VALIDATION_FILE, validation_json(batch))
+        write_checked(batch, out / CHECKED_FILE)
     except OSError as exc:
         raise ConfigError(f"无法写入输出目录 {str(out)!r}：{exc.strerror or exc}。请检查路径和权限。") from None
 

@@ -22,6 +22,7 @@ def no_user_settings(monkeypatch, tmp_path):
     """Keep the developer's own `rpa init` settings and credential store out of every test (and
     of the `rpa` processes tests start: they inherit this environment)."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "user-state"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
 

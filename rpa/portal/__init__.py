@@ -9,23 +9,23 @@
     org_picker.py     申请转入组织, strategy "cascader" or "columns"; the page's tree answers
     widgets.py        Element UI's el-select; reading the portal's answers
     orgtree.py        OrgTree: target paths checked through the API; `check_paths_online`
-    history.py        applications_of / find_application (组织关系审批, by name)
+    history.py        applications_of: a member's applications (组织关系审批, by name)
 
 Every locator, label and message comes from the catalog (`rpa.catalog`, `selectors/`).
 """
 
-from rpa.portal.history import HistoryEntry, applications_of, find_application
+from rpa.portal.history import HistoryEntry, applications_of
 from rpa.portal.orgtree import OrgTree, check_paths_online
 from rpa.portal.session import PortalSession
 from rpa.portal.transfer_form import SubmitResult, TransferForm
 
 __all__ = [
     "HistoryEntry",
+    "applications_of",
     "OrgTree",
     "PortalSession",
     "SubmitResult",
     "TransferForm",
     "applications_of",
     "check_paths_online",
-    "find_application",
 ]

@@ -1,11 +1,10 @@
 """A member's applications, found the way an admin finds them: by name, on 组织关系审批.
 
     entries = await applications_of(session, row)    # newest first
-    entry.is_for(row), entry.targets(row), entry.open
-    await find_application(session, row)             # the first open entry for the row's target
+    entry.is_for(row), entry.targets(row), entry.open, entry.revoked
 
-What the runner asks before it ever submits a row again (an in-doubt row): does the portal
-already hold an application of this member to this target? 组织关系审批 has no ID search, so the
+What the runner asks before it ever submits a row again (an in-doubt row): which applications
+does the portal hold for this member? (`rpa.runner.reconcile` decides which one, if any, is ours.) 组织关系审批 has no ID search, so the
 tool searches the member's name there, as a person would, and reads the answer the page itself
 gets for that search (`[api.approvals]` keys), page by page: the answer holds the masked ID
 number, which tells namesakes apart.
@@ -109,16 +108,6 @@ async def applications_of(session: PortalSession, row: TransferRow) -> list[Hist
     entries = [_entry(item, catalog, names) for item in listed]
     mine = [e for e in entries if e.is_for(row)]
     return sorted(mine, key=lambda e: e.created_at or "", reverse=True)  # (stable: portal order within a second)
-
-
-async def find_application(session: PortalSession, row: TransferRow) -> HistoryEntry | None:
-    """The newest open application of the row's member to the row's target; None when there is
-    none. (The runner's full rule — created after the row's first submit, another open one a
-    duplicate — builds on `applications_of`.)"""
-    for entry in await applications_of(session, row):
-        if entry.open and entry.targets(row):
-            return entry
-    return None
 
 
 def _entry(item: dict[str, Any], catalog: Catalog, target_names: frozenset[str]) -> HistoryEntry:

@@ -110,6 +110,7 @@ class TransferForm(Submission):
         self.nav = Navigator(page, catalog, timeout_ms, evidence_dir)
         self.org_picker = org_picker(page, catalog, self.item("target"), timeout_ms)  # 申请转入组织
         self._pending: Request | None = None  # an apply request whose answer was not read
+        self.read_back: dict[str, str] = {}  # every field as the last read showed it (label → value)
 
     # --- locators ------------------------------------------------------------------------------
 
@@ -348,7 +349,8 @@ class TransferForm(Submission):
                })""",
             [widgets["form_item_label"]["css"], widgets["input"]["css"]],
         )
-        by_label = {_label_text(label): value for label, value in pairs if value is not None}
+        by_label = {_label_text(label): value.strip() for label, value in pairs if value is not None}
+        self.read_back = by_label  # the whole form as shown, for the report (label → value)
         shown = {}
         for field in READ_BACK:
             labels = [self.catalog.label(key) for key in UNIT_LABELS.get(field, (field,))]

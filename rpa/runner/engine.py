@@ -5,6 +5,9 @@
       └─ Worker tasks (settings.concurrency; each its own context and page) ← RowFeed
     Ctrl-C once: no new rows, the rows in flight finish; twice: stop now (rows in flight stay
     `started`/`submitting` in the log, and the next run looks them up before anything else).
+
+Playwright starts the browser in a process group of its own and its driver ignores SIGINT, so
+a Ctrl-C in the terminal reaches Python only (`rpa.runner.interrupts` turns it into a call here).
 """
 
 from __future__ import annotations
@@ -12,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import threading
 from typing import TYPE_CHECKING
 
 from rpa.catalog import catalog_for
@@ -51,7 +52,10 @@ async def _run_rows(job: Job, todo: list[Item], console: Console) -> int | None:
     from rpa.browser import launch
     from rpa.portal.session import PortalSession
 
+    from rpa.portal.orgtree import OrgCache
+
     catalog = catalog_for(job.settings)
+    job.org_cache = OrgCache()  # one per event loop (its locks are asyncio's)
     async with async_playwright() as playwright:
         browser = await launch(playwright, job.settings)
         session = PortalSession(job.settings, browser, catalog, evidence_dir=job.out / SCREENSHOTS)
@@ -69,16 +73,14 @@ async def _drive(job: Job, session, todo: list[Item], console: Console) -> int |
     preflight = Preflight(job, session, todo, feed)
     preflight_task = asyncio.create_task(preflight.run())
     tasks: list[asyncio.Task] = [preflight_task]
-    interrupts = 0
 
     def on_ctrl_c() -> None:
-        nonlocal interrupts
-        interrupts += 1
+        """Ctrl-C (rpa.runner.interrupts counts the presses): once, no new rows; twice, stop now."""
         if not preflight.signed_in.is_set():
             job.stop_reason = INTERRUPTED_EARLY
             job.stop.set()
             preflight_task.cancel()
-        elif interrupts == 1:
+        elif job.interrupts == 1:
             job.stop_reason = INTERRUPTED
             job.stop.set()
             console.print("[yellow]收到 Ctrl-C：等正在办理的行结束后停止……（再按一次立即停止）[/yellow]")
@@ -87,7 +89,9 @@ async def _drive(job: Job, session, todo: list[Item], console: Console) -> int |
             for task in tasks:
                 task.cancel()
 
-    with _ctrl_c_calls(on_ctrl_c):
+    loop = asyncio.get_running_loop()
+    job.on_interrupt = lambda: loop.call_soon_threadsafe(on_ctrl_c)
+    try:
         signed_in = asyncio.create_task(preflight.signed_in.wait())
         await asyncio.wait([signed_in, preflight_task], return_when=asyncio.FIRST_COMPLETED)
         signed_in.cancel()
@@ -103,6 +107,8 @@ async def _drive(job: Job, session, todo: list[Item], console: Console) -> int |
             progress.after_each = outputs.row_done
             await asyncio.gather(*tasks, return_exceptions=True)
             await outputs.drain()
+    finally:
+        job.on_interrupt = None
     if job.fatal is not None:
         return stopped_by(job, job.fatal)
     if preflight.error is not None:  # a transient one (a fatal one is job.fatal): unchecked rows wait
@@ -132,22 +138,3 @@ class _OutputsEvery:
         if self.task is not None:
             with contextlib.suppress(Exception):
                 await self.task
-
-
-@contextlib.contextmanager
-def _ctrl_c_calls(handler):
-    """While in the block, Ctrl-C calls `handler` in the event loop instead of raising.
-
-    Playwright starts the browser in a process group of its own and its driver ignores SIGINT,
-    so the rows in flight keep their browser; only Python hears Ctrl-C.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # (signals reach the main thread only; a run in another thread has no Ctrl-C)
-        return
-    loop = asyncio.get_running_loop()
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(handler))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -15,8 +15,9 @@ import os
 from pathlib import Path
 
 from rpa.errors import ConfigError
+from rpa.members import new_salt
 from rpa.files import FILE_MODE
-from rpa.runlog import LOG_NAME, RunMeta, now_iso, read_records
+from rpa.runlog import LOG_NAME, LogContents, RunMeta, now_iso, read_log
 from rpa.runner.job import MODE_LABELS
 
 LOCK_NAME = "run.lock"
@@ -87,25 +88,36 @@ def _read_pid(fd: int) -> str:
     return ""
 
 
-def open_folder(out: Path, batch_path: Path, digest: str, mode: str) -> tuple[RunMeta, list]:
-    """The folder's run.json (made for a new folder) and its records, after checking that the
-    folder belongs to this batch and mode. Hold the folder's lock while calling this."""
+def open_folder(out: Path, batch_path: Path, digest: str, mode: str) -> tuple[RunMeta, LogContents]:
+    """The folder's run.json (made for a new folder) and its log, after checking the mode, and
+    that an older folder (no member keys) still has its very batch. Hold the folder's lock.
+
+    A changed batch is fine in a folder with member keys: it goes on by member (rpa.members);
+    whether it is the same batch corrected or another one is decided from its members."""
     meta = RunMeta.load(out)
-    records = read_records(out / LOG_NAME)
-    if meta is None and records:
+    log = read_log(out / LOG_NAME)
+    if meta is None and (log.records or log.doubtful_rows or log.doubtful_all):
         raise ConfigError(f"输出目录 {str(out)!r} 中有运行日志但缺少 run.json，无法确认名单。请换一个新的输出目录。")
-    if meta is not None:
-        if meta.batch_sha256 != digest:
-            raise ConfigError(
-                f"名单文件 {batch_path.name!r} 自本次运行开始后已被修改（与输出目录 {str(out)!r} 记录的不一致）。"
-                "为避免重复或遗漏，不能在原目录中继续：请用原名单继续，或为修改后的名单换一个新的输出目录。"
-            )
-        if meta.mode != mode:
-            raise ConfigError(
-                f"输出目录 {str(out)!r} 是一次{MODE_LABELS[meta.mode]}的结果，不能用来{MODE_LABELS[mode]}。"
-                "请换一个新的输出目录。"
-            )
-        meta.batch_path = str(batch_path)
-    else:
-        meta = RunMeta(batch_path=str(batch_path), batch_sha256=digest, mode=mode, started_at=now_iso())
-    return meta, records
+    if meta is None:
+        meta = RunMeta(batch_path=str(batch_path), batch_sha256=digest, mode=mode, started_at=now_iso(),
+                       member_salt=new_salt())
+    if meta.mode != mode:
+        raise ConfigError(
+            f"输出目录 {str(out)!r} 是一次{MODE_LABELS[meta.mode]}的结果，不能用来{MODE_LABELS[mode]}。"
+            "请换一个新的输出目录。"
+        )
+    if meta.batch_sha256 != digest and meta.member_salt is None:
+        raise ConfigError(
+            f"名单文件 {batch_path.name!r} 与输出目录 {str(out)!r} 上次运行所用的名单不同"
+            f"（上次：{Path(meta.batch_path).name!r}），而这个目录是旧版本工具建立的，无法按团员核对。"
+            "请用原名单继续，或为这份名单换一个新的输出目录。"
+        )
+    return meta, log
+
+
+def another_batch(out: Path, meta: RunMeta, batch_path: Path) -> ConfigError:
+    """A batch that shares no member with the folder's runs: most likely the wrong folder."""
+    return ConfigError(
+        f"输出目录 {str(out)!r} 属于另一份名单（{Path(meta.batch_path).name!r}），"
+        f"与 {batch_path.name!r} 没有一个相同的团员。请确认输出目录；这份名单请用一个新的输出目录。"
+    )

@@ -74,17 +74,16 @@ class RateLimiter:
         self._lock = asyncio.Lock()
         self._last = 0.0
 
-    async def wait(self, stop: asyncio.Event) -> None:
+    async def wait(self) -> None:
         if self.interval <= 0:
             return
         async with self._lock:
             delay = self._last + self.interval - time.monotonic()
             if delay > 0:
-                # A politeness pause between two submissions, not a wait for the page.
-                try:
-                    await asyncio.wait_for(stop.wait(), delay)
-                except TimeoutError:
-                    pass
+                # A politeness pause between two submissions, not a wait for the page. Kept after
+                # a first Ctrl-C too (the row in flight finishes as it would have); a second one
+                # cancels it.
+                await asyncio.sleep(delay)
             self._last = time.monotonic()
 
 

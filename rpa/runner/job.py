@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rpa.runlog import ErrorInfo, RunLog, RunRecord, Status, now_iso, scrub
+from rpa.runlog import ErrorInfo, LogContents, RunLog, RunRecord, Status, now_iso, scrub
 
 if TYPE_CHECKING:
     from rpa.config import Settings
@@ -47,6 +48,7 @@ class Outcome:
     status: Status
     screenshot: str | None = None
     created_at: str | None = None
+    form: dict[str, str] | None = None  # the form as read back after filling
 
 
 @dataclass
@@ -63,10 +65,21 @@ class Job:
     attempts: dict[int, int]
     limiter: RateLimiter
     breaker: CircuitBreaker
+    # When each row was first about to be submitted: an application created before that (less a
+    # clock-skew margin) is not ours (rpa.runner.reconcile).
+    first_submitting: dict[int, dt.datetime] = field(default_factory=dict)
+    unreadable: LogContents = field(default_factory=LogContents)  # rows whose log can't be read in full
+    org_cache: Any = None  # the run's rpa.portal.orgtree.OrgCache: each level fetched once
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     fatal: BaseException | None = None
     stop_reason: str = ""
     on_final: Callable[[RunRecord], None] | None = None  # the progress display
+    locked_outputs: dict[str, str] = field(default_factory=dict)  # output file → why it wasn't updated
+    keys: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)  # row → (member key, digest)
+    view: Any = None  # rpa.members.FolderView: the folder's records seen through this batch
+    notes: list[str] = field(default_factory=list)  # what a corrected batch changed (told on the console)
+    interrupts: int = 0  # Ctrl-C presses so far (rpa.runner.interrupts)
+    on_interrupt: Callable[[], None] | None = None  # set by the engine while the rows run
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -83,6 +96,7 @@ class Job:
         screenshot: str | None = None,
         created_at: str | None = None,
         trace: str | None = None,
+        form: dict[str, str] | None = None,
         final: bool = False,
     ) -> RunRecord:
         """Append a state change to run.jsonl (fsynced) and remember it as the row's last state.
@@ -95,12 +109,16 @@ class Job:
         if attempt is None:
             attempt = self.attempts.get(row, 0)
         self.attempts[row] = max(self.attempts.get(row, 0), attempt)
+        key, digest = self.keys.get(row, (None, None))
         rec = RunRecord(
             ts=now_iso(), row=row, status=status, attempt=attempt, error=error,
-            screenshot=screenshot, member=member, created_at=created_at, trace=trace,
+            screenshot=screenshot, member=member, created_at=created_at, trace=trace, form=form,
+            key=key, digest=digest,
         )
         self.log.append(rec)
         self.last[row] = rec
+        if status == Status.submitting:
+            self.first_submitting.setdefault(row, dt.datetime.fromisoformat(rec.ts))
         if final and self.on_final is not None:
             self.on_final(rec)
         return rec

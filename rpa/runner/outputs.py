@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rpa.errors import OutputLocked
 from rpa.runlog import _ID_RE, RunRecord, mask_id
 
 if TYPE_CHECKING:
@@ -23,18 +24,28 @@ OUTPUT_EVERY = 20
 def write_outputs(job: Job, last: Mapping[int, RunRecord], *, finished: bool) -> None:
     """results.xlsx, report.html and register.xlsx from the batch and the rows' last states.
 
-    `last` is a snapshot: this may run in a thread while the run goes on."""
+    `last` is a snapshot: this may run in a thread while the run goes on. A file open in Excel
+    is saved beside itself, and `job.locked_outputs` says so (the summary tells the secretary)."""
+    from rpa.register import write_register
     from rpa.report import build_views, write_report
     from rpa.results import write_results
 
-    write_results(job.batch_path, job.batch, last, job.out / "results.xlsx")
-    write_report(job.out, build_views(job.batch, last), mode=job.mode, batch_name=job.batch_path.name,
-                 finished=finished, note=job.stop_reason)
     retained = [c for c in job.batch.rows if _status_value(c) == "retained" and c.data is not None]
+    writers = {
+        "results.xlsx": lambda: write_results(job.batch_path, job.batch, last, job.out / "results.xlsx"),
+        "report.html": lambda: write_report(job.out, build_views(job.batch, last), mode=job.mode,
+                                            batch_name=job.batch_path.name, finished=finished, note=job.stop_reason),
+    }
     if retained:
-        from rpa.register import write_register
-
-        write_register(retained, job.out / "register.xlsx", job.settings.graduation_date)
+        writers["register.xlsx"] = lambda: write_register(retained, job.out / "register.xlsx",
+                                                          job.settings.graduation_date)
+    for name, write in writers.items():
+        try:
+            write()
+            job.locked_outputs.pop(name, None)
+        except OutputLocked as exc:
+            # The run goes on (run.jsonl is the truth); the next write tries the file again.
+            job.locked_outputs[name] = exc.message
 
 
 def _status_value(checked: Any) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from rpa.errors import BusinessError, SessionExpired
+from rpa.errors import BusinessError, DuplicateApplication, SessionExpired
 from rpa.runlog import Status, mask_id
 from rpa.runner.guards import as_rpa_error, backoff, is_transient
 
@@ -77,24 +77,27 @@ class Preflight:
             self.feed.close()
 
     async def _check_rows(self) -> None:
-        from rpa.portal.history import find_application
         from rpa.portal.orgtree import OrgTree
+        from rpa.runner.reconcile import settle
 
         job, session = self.job, self.session
         await session_retrying(job, session)(session.sign_in)
         self.signed_in.set()
-        tree = OrgTree(session, retrying=session_retrying(job, session))
+        tree = OrgTree(session, job.org_cache, retrying=session_retrying(job, session))
         for item in self.todo:
             if job.stop.is_set():
                 return
             data, member = item.data, mask_id(item.data.id_number)
             if item.maybe_sent and job.mode == "submit":
-                entry = await session_retrying(job, session)(find_application, session, data)
-                if entry is not None:
-                    job.record(item.row, Status.submitted, member=member, created_at=created_at(entry),
-                               screenshot=job.existing_shot(item.row), final=True)
+                try:
+                    found = await session_retrying(job, session)(settle, job, session, item)
+                except DuplicateApplication as exc:
+                    job.record(item.row, Status.duplicate, member=member, error=exc, final=True)
                     continue
-                item.maybe_sent = False
+                if found is not None:
+                    job.record(item.row, found.status, member=member, created_at=found.created_at,
+                               screenshot=found.screenshot, final=True)
+                    continue
             if data.target_path and not data.province_flag:
                 try:
                     await tree.check_path(list(data.target_path))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 
 from rpa.errors import CaptchaRequired, RpaError, TransientError
+from rpa.nextsteps import output_files
 from rpa.runlog import FINAL_OK, STATUS_LABELS, RunRecord, Status, scrub
 from rpa.runner.job import MODE_LABELS
 
@@ -100,10 +101,13 @@ def print_summary(job: Job, console: Console) -> bool:
         table.add_row("[yellow]未办理[/yellow]", str(counts[None]))
     table.add_row("[bold]合计[/bold]", f"[bold]{len(job.batch.rows)}[/bold]")
     console.print(table)
-    if job.stop_reason:
-        console.print(f"[yellow]{escape(job.stop_reason)}[/yellow]")
-    console.print(f"报告：{escape(str(job.out / 'report.html'))}")
-    console.print(f"结果表：{escape(str(job.out / 'results.xlsx'))}")
+    for text in (job.stop_reason, *job.notes):
+        if text:
+            console.print(f"[yellow]{escape(text)}[/yellow]")
+    for label, path in output_files(job.out):
+        console.print(f"{label}：{escape(str(path))}")
+    for message in job.locked_outputs.values():
+        console.print(f"[yellow]注意：{escape(message)}[/yellow]")
     all_ok = all(c.row in last and last[c.row].status in FINAL_OK for c in job.batch.rows)
     if not all_ok:
         out = escape(str(job.out))

@@ -28,17 +28,20 @@ from rpa.errors import (
     CaptchaRequired,
     ConfigError,
     DuplicateApplication,
+    MemberNotFound,
+    OrgNotFound,
     PortalBusy,
     PortalRejected,
     PortalTimeout,
     PortalUnreachable,
     SessionExpired,
 )
-from rpa.runlog import Status, mask_id
+from rpa.runlog import Status, mask_id, scrub
 from rpa.runner.guards import as_rpa_error, backoff, is_transient
 from rpa.runner.job import SCREENSHOTS, TRACES, Outcome
 from rpa.runner.outputs import scrub_trace
 from rpa.runner.preflight import created_at
+from rpa.runner.reconcile import settle
 
 if TYPE_CHECKING:
     from rpa.catalog import Catalog
@@ -64,6 +67,11 @@ EVIDENCE_TIMEOUT_S = 10.0
 # A step that timed out may have met a frozen or broken page: its next try gets a fresh context
 # (a renderer of its own), not just a page load in the same one.
 TIMEOUTS = (PortalTimeout, PlaywrightTimeout)
+
+
+# Errors that say the row's data is wrong for the portal (a branch, member or org that isn't
+# there, a refusal of the values): the row is 数据有误 (`invalid`), and retrying won't help.
+DATA_ERRORS = (MemberNotFound, OrgNotFound, PortalRejected)
 
 
 class RowHung(PortalTimeout):
@@ -169,7 +177,7 @@ class Worker:
                 await self._stop_trace(row, keep=False)
         job.breaker.row_ended(ok=True)
         job.record(row, outcome.status, member=member, screenshot=outcome.screenshot,
-                   created_at=outcome.created_at, final=True)
+                   created_at=outcome.created_at, form=outcome.form, final=True)
 
     async def _row_failed(self, item: Item, member: str, exc: BaseException) -> None:
         job, row = self.job, item.row
@@ -185,6 +193,8 @@ class Worker:
         trace = await self._stop_trace(row, keep=True)
         if isinstance(exc, DuplicateApplication):
             status = Status.duplicate
+        elif isinstance(exc, DATA_ERRORS):
+            status = Status.invalid  # the row itself is wrong: `rpa retry` would fail the same way
         elif item.maybe_sent:
             status = Status.in_doubt  # never "failed" while the portal may hold it
         else:
@@ -254,26 +264,26 @@ class Worker:
             raise
 
     async def _attempt(self, item: Item, member: str) -> Outcome:
-        from rpa.portal.history import find_application
-
-        job, row, data = self.job, item.row, item.data
+        job, row = self.job, item.row
         if self.needs_renewal:
             # Signing in again is part of the try, so a busy portal here is retried like any step.
             await self.session.renew(self.generation)
             self.needs_renewal = False
         await self._ensure_page()
         if item.maybe_sent and job.mode == "submit":
-            entry = await find_application(self.session, data)
-            if entry is not None:
-                return Outcome(Status.submitted, created_at=created_at(entry), screenshot=job.existing_shot(row))
-            item.maybe_sent = False  # looked: the portal has nothing, a new click is safe
+            found = await settle(job, self.session, item)  # (a duplicate raises)
+            if found is not None:
+                return found
+            # Looked: the portal holds nothing of ours, a new click is safe (item.maybe_sent is off).
 
         shot = await self._fill(item)
+        assert self.form is not None
+        form = mask_ids(self.form.read_back)
         if job.mode == "preview":
-            return Outcome(Status.previewed, screenshot=shot)
+            return Outcome(Status.previewed, screenshot=shot, form=form)
 
-        job.record(row, Status.filled, member=member, screenshot=shot)
-        await job.limiter.wait(job.stop)
+        job.record(row, Status.filled, member=member, screenshot=shot, form=form)
+        await job.limiter.wait()
         job.record(row, Status.submitting, member=member)
         item.maybe_sent = True
         assert self.form is not None
@@ -294,7 +304,7 @@ class Worker:
             # Clicked, no answer we can trust: in doubt until the history says otherwise.
             job.record(row, Status.in_doubt, member=member, error=as_rpa_error(exc))
             raise
-        return Outcome(Status.submitted, created_at=created_at(result), screenshot=shot)
+        return Outcome(Status.submitted, created_at=created_at(result), screenshot=shot, form=form)
 
     async def _fill(self, item: Item) -> str:
         """Named step `fill`: open the form, fill it, read it back, screenshot. Retried alone."""
@@ -354,6 +364,12 @@ class Worker:
             return f"{TRACES}/{path.name}"
         except Exception:  # noqa: BLE001 - a trace is best effort
             return None
+
+
+def mask_ids(form: dict[str, str]) -> dict[str, str]:
+    """The read-back as the log may keep it: any full ID number masked (the form shows the
+    member's masked, but a remark or a contact could hold one)."""
+    return {label: scrub(value) or "" for label, value in form.items()}
 
 
 def _chmod_private(path: Path) -> None:

@@ -122,6 +122,7 @@ BAD_IN_JOB = {
     "breaker_pause_s": ('"soon"', "应为数字"),
     "max_attempts": ("0", "不能小于 1"),
     "circuit_breaker": ('"x"', "应为整数"),
+    "breaker_pause_s": ('"later"', "应为数字"),
 }
 
 

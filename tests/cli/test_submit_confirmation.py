@@ -9,6 +9,8 @@ import select
 import subprocess
 
 from cli_helpers import RPA, assert_plain_chinese, clean_env, rpa
+from rpa.demo import plan_rows, write_batch
+from rpa.rules import id_check_digit
 
 
 def test_submit_without_a_terminal_and_without_yes_submits_nothing(tmp_path):
@@ -26,7 +28,15 @@ def test_submit_with_yes_goes_on_without_asking(tmp_path):
     assert "确认" not in seen and "找不到名单文件" in seen
 
 
-def test_submit_in_a_terminal_asks_and_a_no_submits_nothing(tmp_path):
+ARMY = {"毕业去向": "参军入伍", "转入组织是否属于北京/广东/福建": "否"}
+GUANGDONG = {"毕业去向": "升学", "转入组织是否属于北京/广东/福建": "是", "转入省份": "广东", "转入组织": "中山大学团委",
+             "转入单位名称": "中山大学", "转入单位地址": "广东省广州市海珠区新港西路135号"}
+MEMBERS = [{"name": f"团员{i}", "id_number": f"37010220000101{i:03d}" + id_check_digit(f"37010220000101{i:03d}"),
+            "phone": "13912345678", "branch": "某班团支部"} for i in range(3)]
+
+
+def test_submit_in_a_terminal_says_what_it_will_do_and_a_no_submits_nothing(tmp_path):
+    write_batch(tmp_path / "名单.xlsx", plan_rows(MEMBERS, [ARMY, GUANGDONG, ARMY]))
     env = clean_env(tmp_path, RPA_PORTAL_URL="https://zhtj.youth.cn/zhtj/", RPA_USERNAME="admin")
     master, slave = pty.openpty()
     proc = subprocess.Popen([str(RPA), "submit", "名单.xlsx", "--out", "out"], cwd=tmp_path, env=env,
@@ -49,5 +59,7 @@ def test_submit_in_a_terminal_asks_and_a_no_submits_nothing(tmp_path):
     text = seen.decode("utf-8")
     assert proc.returncode == 2
     assert "https://zhtj.youth.cn/zhtj/" in text and "admin" in text and "名单.xlsx" in text
+    assert "3 行" in text and "其中 1 行转往北京/广东/福建" in text and "无法撤销" in text
+    assert "没有在输出目录旁找到这份名单的试运行结果" in text
     assert "已取消，没有提交任何申请" in text
     assert not (tmp_path / "out").exists()

@@ -83,8 +83,8 @@ def test_a_changed_batch_and_a_missing_portal_stop_with_exit_code_2_and_a_plain_
 
     changed = rpa("preview", str(batch), "--out", "out", env=env, cwd=tmp_path)
 
-    assert changed.returncode == 2
-    assert "已被修改" in changed.stdout and "Traceback" not in changed.stderr
+    assert changed.returncode == 2  # no member in common: another batch, not a corrected one
+    assert "属于另一份名单" in changed.stdout and "Traceback" not in changed.stderr
 
     gone = rpa("submit", "--yes", str(batch), "--out", "out2", env=dict(env, RPA_PORTAL_URL="http://127.0.0.1:9"),
                cwd=tmp_path)
@@ -118,6 +118,35 @@ def test_ctrl_c_finishes_the_row_in_flight_writes_the_summary_and_retry_does_the
     assert set(last.values()) == {"submitted"}  # the row in flight finished; nothing half-done
     assert len(portal.applications()) == len(last) < 4
     assert (tmp_path / "out" / "results.xlsx").exists() and (tmp_path / "out" / "report.html").exists()
+
+    retry = rpa("retry", "out", env=env, cwd=tmp_path)
+    assert retry.returncode == 0, retry.stdout
+    assert sorted(a["id_number"] for a in portal.applications()) == sorted(r["身份证号"] for r in rows)
+
+
+def test_a_second_ctrl_c_stops_at_once_still_writes_the_outputs_and_says_how_to_go_on(tmp_path, portal, settings):
+    rows = plan_rows(pick_members(portal.members(), 4), [ARMY] * 4)
+    batch = write_batch(tmp_path / "batch.xlsx", rows)
+    # A pause between two submissions: the second Ctrl-C lands while a row waits to be clicked.
+    env = dict(portal_env(settings, tmp_path), RPA_MIN_INTERVAL_S="5")
+    log = tmp_path / "out" / "run.jsonl"
+    proc = subprocess.Popen([str(RPA), "submit", "--yes", str(batch), "--out", "out"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if log.exists() and log.read_text(encoding="utf-8").count('"filled"') >= 2:
+            break
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)  # impatient: stop now
+    output, _ = proc.communicate(timeout=120)
+
+    assert proc.returncode == 1, output
+    assert "再次按 Ctrl-C" in output and "rpa retry" in output and "Traceback" not in output
+    assert (tmp_path / "out" / "results.xlsx").exists() and (tmp_path / "out" / "report.html").exists()
+    assert len(portal.applications()) < 4
 
     retry = rpa("retry", "out", env=env, cwd=tmp_path)
     assert retry.returncode == 0, retry.stdout

@@ -25,7 +25,7 @@ from rpa.errors import (
     SessionExpired,
 )
 from rpa.batch import TransferRow
-from rpa.portal.history import TransfersPage, applications_of, find_application
+from rpa.portal.history import TransfersPage, applications_of
 from rpa.portal.login import interactive_login
 from rpa.portal.orgtree import OrgCache, OrgTree, check_paths_online
 from rpa.portal.session import PortalSession
@@ -273,6 +273,15 @@ def _seed_whose_first_fault_is(kind: str) -> int:
 
 
 # --- the history (组织关系审批, by name) -----------------------------------------------------------------
+
+
+async def find_application(session, row):
+    """The member's first open application to the row's target (the rule itself, with the time
+    of the row's click, is rpa.runner.reconcile's: tests/unit/test_reconcile.py)."""
+    for entry in await applications_of(session, row):
+        if entry.open and entry.targets(row):
+            return entry
+    return None
 
 
 async def test_find_application_finds_the_members_open_application(session, portal):

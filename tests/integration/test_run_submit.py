@@ -9,13 +9,11 @@ import io
 import json
 import stat
 
-import pytest
 from openpyxl import load_workbook
 from rich.console import Console
 
 from batchmaker import STREET
 from rpa.demo import pick_members, plan_rows, write_batch
-from rpa.errors import ConfigError
 from rpa.runner import run_batch
 
 SANXIA = {"毕业去向": "升学", "转入组织是否属于北京/广东/福建": "否", "转入组织": "团湖北省委/三峡大学团委",
@@ -206,14 +204,17 @@ def test_rows_are_filled_while_the_preflight_still_checks_paths_and_a_missing_pa
     assert "第 7 行" in buf.getvalue() and "南京路街道流动团员团支部" in buf.getvalue()
 
 
-def test_a_batch_changed_since_the_run_began_is_refused(tmp_path, portal, settings):
+def test_a_row_corrected_since_a_preview_is_previewed_again_in_the_same_folder(tmp_path, portal, settings):
     batch, rows = batch_for(tmp_path, portal, [ARMY])
     out = tmp_path / "preview"
-    run_batch("preview", batch, out, settings, console=console()[0])
-    write_batch(batch, plan_rows(pick_members(portal.members(), 1), [SANXIA]))
+    assert run_batch("preview", batch, out, settings, console=console()[0]) == 0
+    write_batch(batch, plan_rows(pick_members(portal.members(), 1), [SANXIA]))  # same member, new 毕业去向
 
-    with pytest.raises(ConfigError, match="已被修改"):
-        run_batch("preview", batch, out, settings, console=console()[0])
+    assert run_batch("preview", batch, out, settings, console=console()[0]) == 0
+
+    previews = [r for r in records(out) if r["status"] == "previewed"]
+    assert len(previews) == 2, why(out)
+    assert "三峡大学团委" in " ".join(previews[-1]["form"].values())  # the form now holds the corrected row
 
 
 def test_a_member_with_an_open_application_ends_as_duplicate_without_a_second_one(tmp_path, portal, settings):

@@ -11,10 +11,10 @@ from rpa.runner.outputs import scrub_trace
 
 
 async def test_the_rate_limiter_keeps_the_pause_between_two_submissions_across_workers():
-    limiter, stop, times = RateLimiter(0.2), asyncio.Event(), []
+    limiter, times = RateLimiter(0.2), []
 
     async def submit():
-        await limiter.wait(stop)
+        await limiter.wait()
         times.append(time.monotonic())
 
     await asyncio.gather(*(submit() for _ in range(3)))
