@@ -169,10 +169,23 @@ async def launch(playwright: Playwright, settings: Settings, *, headless: bool |
         )
     except PlaywrightError:
         # Playwright's own words are English and name its internals: the secretary gets the cause.
+        if not headless and not has_display():
+            raise ConfigError(
+                "无法打开浏览器窗口：这台电脑（或这个远程会话）没有图形界面。rpa login 需要一个能弹出浏览器窗口的桌面，"
+                "请在自己的电脑上运行；在这里也可以不登录，改为设置账号和密码（rpa init）后直接运行。"
+            ) from None
         raise ConfigError(
             f"无法启动浏览器（{choice.describe()}）。请确认该浏览器能正常打开；"
             "也可以设置 RPA_BROWSER_PATH 指向另一个浏览器程序，或设置 RPA_BROWSER_CHANNEL=msedge 使用 Edge。"
         ) from None
+
+
+def has_display() -> bool:
+    """Whether a browser window can open here: always on Windows and macOS; on Linux only with
+    an X or Wayland display."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def has_cjk_fonts() -> bool:

@@ -26,7 +26,9 @@ VALIDATION_FILE = "validation.json"
 RESULT_HEADER = "校验结果"
 # Beyond this many problems the console points to the files instead (a 10,000-row sheet with a
 # wrong column would otherwise scroll for minutes).
-CONSOLE_MAX_PROBLEMS = 200
+CONSOLE_MAX_PROBLEMS = 50
+NOT_ONLINE = ("[yellow]以上只核对了名单本身。转入组织路径、转出团支部、团员是否在该支部中，都还没有在门户中核对；"
+              "如需在正式提交前核对，请运行 rpa validate {name} --online（会登录门户，只读取、不提交）。[/yellow]")
 # checked.xlsx gives a bad cell a note (comment) with its message, for the first this many bad
 # cells; the rest are red only, their messages being in the row's 校验结果 cell anyway. A note
 # costs XlsxWriter ~0.13 ms: 2,500 of them were a third of a 10,000-row validation.
@@ -54,7 +56,7 @@ def validate_command(batch_path: Path, out: Path | None, *, online: bool = False
         except OutputLocked as exc:  # checked.xlsx open in Excel: saved beside it, still a result
             locked = exc
     if console is not None:
-        print_summary(batch, console, out=out)
+        print_summary(batch, console, out=out, online=online)
         if locked is not None:
             from rich.markup import escape
 
@@ -173,7 +175,7 @@ def write_checked(batch: Batch, path: Path) -> None:
         write_batch_copy(tmp, batch, [(RESULT_HEADER, 60)], result, marks)
 
 
-def print_summary(batch: Batch, console, *, out: Path | None = None) -> None:
+def print_summary(batch: Batch, console, *, out: Path | None = None, online: bool = False) -> None:
     """Counts per status, then each problem: row, column, message (IDs masked)."""
     from rich.markup import escape
     from rich.table import Table
@@ -213,6 +215,8 @@ def print_summary(batch: Batch, console, *, out: Path | None = None) -> None:
     invalid = counts[RowStatus.INVALID]
     if invalid:
         console.print(f"[red]有 {invalid} 行需要修改：请按上表改正名单后重新校验。[/red]")
+    if not online and counts[RowStatus.VALID]:
+        console.print(NOT_ONLINE.format(name=escape(batch.path.name)))
     else:
         console.print("[green]所有已审批的行都通过了校验。[/green]")
     if out is not None:
