@@ -215,9 +215,9 @@ def print_summary(batch: Batch, console, *, out: Path | None = None, online: boo
     invalid = counts[RowStatus.INVALID]
     if invalid:
         console.print(f"[red]有 {invalid} 行需要修改：请按上表改正名单后重新校验。[/red]")
-    if not online and counts[RowStatus.VALID]:
-        console.print(NOT_ONLINE.format(name=escape(batch.path.name)))
     else:
         console.print("[green]所有已审批的行都通过了校验。[/green]")
+    if not online and counts[RowStatus.VALID]:
+        console.print(NOT_ONLINE.format(name=escape(batch.path.name)))
     if out is not None:
         console.print(Text(f"已写出 {Path(out) / CHECKED_FILE} 和 {Path(out) / VALIDATION_FILE}。"))
