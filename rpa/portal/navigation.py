@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from playwright.async_api import Error as PlaywrightError
 
 from rpa.catalog import PAGES
-from rpa.errors import PasswordChangeRequired, SessionExpired, UnexpectedPage
+from rpa.errors import PasswordChangeRequired, PortalBusy, SessionExpired, UnexpectedPage
 from rpa.portal.widgets import WAIT_ERRORS
 
 if TYPE_CHECKING:
@@ -47,10 +47,12 @@ class Navigator:
 
     async def where(self, timeout_ms: float | None = None) -> str | None:
         """The page on show, once one of the known pages' landmarks shows; None when none does
-        within the timeout (a page the catalog doesn't describe)."""
+        within the timeout (a page the catalog doesn't describe). A portal that answers the page
+        with an error message instead (busy, HTTP 5xx) raises `PortalBusy`: that passes."""
         marks = [self.landmark(name) for name in PAGES]
-        anything = marks[0]
-        for mark in marks[1:]:
+        error = self.catalog.locator(self.page, "widgets.message_error").filter(visible=True)
+        anything = error
+        for mark in marks:
             anything = anything.or_(mark)
         try:
             await anything.first.wait_for(timeout=self.timeout if timeout_ms is None else timeout_ms)
@@ -59,6 +61,9 @@ class Navigator:
         for name, mark in zip(PAGES, marks):
             if await mark.filter(visible=True).count():
                 return name
+        shown = "；".join(t.strip() for t in await error.all_inner_texts())
+        if shown:
+            raise PortalBusy(f"门户报错：{shown}，请稍后重试。")
         return None
 
     async def expect(self, wanted: str | tuple[str, ...], doing: str) -> str:

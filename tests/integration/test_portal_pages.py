@@ -15,7 +15,7 @@ import pytest
 from batchmaker import console_of, portal_env, records, rpa
 
 from rpa.demo import pick_members, plan_rows, write_batch
-from rpa.errors import PasswordChangeRequired, SessionExpired, UnexpectedPage
+from rpa.errors import PasswordChangeRequired, PortalBusy, SessionExpired, UnexpectedPage
 from rpa.portal.session import PortalSession
 
 ARMY = {"毕业去向": "参军入伍", "转入组织是否属于北京/广东/福建": "否"}
@@ -162,4 +162,15 @@ async def test_a_session_that_expired_as_plain_text_is_renewed(settings, browser
 
     assert (await session.api("userinfo"))["orgName"] == "德州学院团委"
     assert json.loads(Path(settings.session_file).read_text(encoding="utf-8"))["cookies"]
+    await session.close()
+
+
+async def test_a_busy_portal_on_the_walk_is_busy_not_an_unexpected_page(settings, browser, portal, tmp_path):
+    session = PortalSession(settings, browser, evidence_dir=tmp_path)
+    await session.sign_in()
+    session.way_checked = False
+    portal.faults(error_rate=1)  # every call fails: the page shows the portal's error, nothing else
+
+    with pytest.raises(PortalBusy):
+        await session.check_way()
     await session.close()
