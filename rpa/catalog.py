@@ -95,6 +95,7 @@ SCHEMA: dict[str, dict[str, str]] = {
     "api.orgtree": {**_all(STR, "parent", "list", "id", "name", "full_name", "type"), "leaf_types": LIST},
     "api.members": _all(STR, "list", "id", "name", "id_number", "branch_name"),
     "api.apply": _all(STR, "application_id", "created_at"),
+    "api.whoami": _all(STR, "account"),
     "api.approvals": _all(
         STR, "rows", "total", "application_id", "name", "id_masked", "created_at", "stage_name", "target"
     ),

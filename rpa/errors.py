@@ -2,6 +2,7 @@
 
     RpaError                      base; `message` is Chinese and says how to fix
     ├── ConfigError               bad settings, job file or selector catalog (exit 2)
+    │   └── CredentialsMissing    no account or password and no saved session: rpa init / rpa login
     ├── BatchFileError            the workbook can't be read at all (exit 2)
     ├── BusinessError             the row is wrong for the portal: never retried
     │   ├── OrgNotFound           a level of the target path is missing under its parent
@@ -45,6 +46,10 @@ class RpaError(Exception):
 
 class ConfigError(RpaError):
     kind = "config"
+
+
+class CredentialsMissing(ConfigError):
+    kind = "credentials_missing"
 
 
 class BatchFileError(RpaError):

@@ -20,7 +20,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from rpa.catalog import PAGES
 from rpa.errors import PasswordChangeRequired, PortalBusy, SessionExpired, UnexpectedPage
-from rpa.portal.widgets import WAIT_ERRORS
+from rpa.portal.widgets import WAIT_ERRORS, then_retry
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
@@ -63,7 +63,7 @@ class Navigator:
                 return name
         shown = "；".join(t.strip() for t in await error.all_inner_texts())
         if shown:
-            raise PortalBusy(f"门户报错：{shown}，请稍后重试。")
+            raise PortalBusy(then_retry(f"门户报错：{shown}"))
         return None
 
     async def expect(self, wanted: str | tuple[str, ...], doing: str) -> str:

@@ -30,9 +30,10 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from rpa.catalog import Catalog, catalog_for
-from rpa.errors import PortalBusy, PortalTimeout, PortalUnreachable, SessionExpired
+from rpa.errors import ConfigError, PortalBusy, PortalTimeout, PortalUnreachable, SessionExpired
 from rpa.files import atomic_output, private_dir
 from rpa.portal.widgets import first_line, portal_results
+from rpa.runlog import mask_id
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext
@@ -195,15 +196,26 @@ class PortalSession:
             self.renewals += 1
 
     async def _state_is_valid(self, state: dict[str, Any]) -> bool:
+        """Whether the portal still takes a saved session, as the account the settings name."""
         context = await self._context(state)
         try:
-            await self._post(context, self.catalog.call("whoami"), {})
+            me = await self._post(context, self.catalog.call("whoami"), {})
         except SessionExpired:
             await context.close()
             return False
         except BaseException:
             await context.close()
             raise
+        account = str((me or {}).get(self.catalog.key("whoami", "account")) or "") if isinstance(me, dict) else ""
+        wanted = (self.settings.username or "").strip()
+        if wanted and account and account.upper() != wanted.upper():
+            await context.close()
+            if self.settings.password.get_secret_value():
+                return False  # another account's session: sign in as the one the settings name
+            raise ConfigError(
+                f"保存的登录状态属于另一个账号（{mask_id(account)}），而现在设置的账号是 {mask_id(wanted)}。"
+                "请运行 rpa login 用现在的账号重新登录，或检查 rpa init 的设置。"
+            )
         self._api_context = context
         return True
 

@@ -17,7 +17,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import expect
 
 from rpa.config import DEFAULT_TIMEOUT_MS
-from rpa.errors import CaptchaRequired, ConfigError, PortalBusy, PortalRejected, PortalTimeout
+from rpa.errors import CaptchaRequired, ConfigError, CredentialsMissing, PortalBusy, PortalRejected, PortalTimeout
 from rpa.portal.navigation import Navigator
 from rpa.portal.widgets import WAIT_ERRORS, read_answer, url_path
 from rpa.portal.session import LOCALE, NO_ANIMATIONS_SCRIPT, VIEWPORT, is_unreachable, unreachable
@@ -112,7 +112,11 @@ async def sign_in_with_password(
     """
     password = settings.password.get_secret_value()
     if not settings.username or not password:
-        raise CaptchaRequired("没有可用的登录状态，也没有设置账号和密码（RPA_USERNAME / RPA_PASSWORD）。" + RUN_LOGIN)
+        missing = "账号和密码" if not settings.username and not password else ("账号" if not settings.username else "密码")
+        raise CredentialsMissing(
+            f"还没有设置登录门户的{missing}，也没有保存的登录状态。请运行 rpa init 设置账号（密码会存入系统的凭据管理器），"
+            "或运行 rpa login 在浏览器窗口中登录一次。"
+        )
     context = await browser.new_context(base_url=settings.portal_url, locale=LOCALE, viewport=VIEWPORT)  # type: ignore[arg-type]
     context.set_default_timeout(settings.timeout_ms)
     await context.add_init_script(NO_ANIMATIONS_SCRIPT)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from playwright.async_api import Error as PlaywrightError
 
 from rpa.errors import AnswerLost, DuplicateApplication, PortalBusy, PortalRejected, PortalTimeout, SessionExpired
-from rpa.portal.widgets import WAIT_ERRORS, first_line, read_answer, url_path
+from rpa.portal.widgets import WAIT_ERRORS, first_line, read_answer, then_retry, url_path
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Request, Response
@@ -156,7 +156,7 @@ class Submission:
         if catalog.text("messages.duplicate") in message:
             raise DuplicateApplication(f"{label}：门户答复“{message}”：该团员已有正在办理的转接申请，未重复提交。")
         if catalog.text("messages.busy") in message:
-            raise PortalBusy(f"{label}：门户繁忙（{message}），申请未保存，请稍后重试。")
+            raise PortalBusy(f"{label}：门户繁忙，申请未保存：" + then_retry(message))
         if code == api["failed"]:
             raise PortalRejected(f"{label}：门户拒绝了申请：{message}", ret_msg=message)
         raise AnswerLost(lost.format(why=f"未知的结果代码 {code!r}：{message}"))

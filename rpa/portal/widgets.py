@@ -180,3 +180,10 @@ class Select(_Widget):
     async def _wait_closed(self) -> None:
         # The next select's options must not be confused with this one's.
         await self.dropdown.first.wait_for(state="hidden", timeout=self.timeout)
+
+
+def then_retry(said: str) -> str:
+    """What the portal said, then "try again later" — unless it says so itself (its own words,
+    such as "系统繁忙，请稍后再试", must not be followed by the same advice twice)."""
+    said = said.rstrip("。，, ")
+    return f"{said}。" if "稍后" in said else f"{said}，请稍后重试。"
