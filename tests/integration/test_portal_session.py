@@ -17,6 +17,7 @@ from fixtures.mock_portal.client import MockClient, MockPortal
 from fixtures.mock_portal.faults import Faults
 from rpa.errors import (
     CaptchaRequired,
+    CredentialsMissing,
     ConfigError,
     OrgNotFound,
     PortalBusy,
@@ -141,11 +142,12 @@ async def test_a_wrong_password_is_a_config_error_that_never_shows_the_password(
     assert not wrong.session_file.exists()
 
 
-async def test_no_password_and_no_saved_session_asks_for_rpa_login(settings, browser):
+async def test_no_password_and_no_saved_session_asks_for_rpa_init_or_rpa_login(settings, browser):
     bare = settings.model_copy(update={"password": type(settings.password)("")})
 
-    with pytest.raises(CaptchaRequired, match="rpa login"):
+    with pytest.raises(CredentialsMissing, match="rpa init") as caught:
         await PortalSession(bare, browser).sign_in()
+    assert "密码" in caught.value.message and "rpa login" in caught.value.message
 
 
 async def test_a_portal_that_is_not_there_is_unreachable(settings, browser):
