@@ -93,7 +93,8 @@ SCHEMA: dict[str, dict[str, str]] = {
     "api.paths": _all(STR, "sign_in", "whoami", "branch_list", "member_list", "org_level", "apply", "approval_list"),
     "api.answer": _all(STR, "code", "message", "payload"),
     "api.orgtree": {**_all(STR, "parent", "list", "id", "name", "full_name", "type"), "leaf_types": LIST},
-    "api.members": _all(STR, "list", "id", "name", "id_number", "branch_name"),
+    "api.branch": _all(STR, "id", "name"),
+    "api.members": _all(STR, "parent", "page", "size", "total", "list", "id", "name", "id_number", "branch_name"),
     "api.apply": _all(STR, "application_id", "created_at"),
     "api.whoami": _all(STR, "account"),
     "api.approvals": _all(

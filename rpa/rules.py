@@ -17,7 +17,7 @@ Codes (stable; tests, validation.json and the driver rely on them):
     remark_too_long        备注 over 100 characters
     contact_too_long       常用联系人联系方式 over the portal's 50 characters
     unit_field_missing     升学/就业 without 转入单位名称 or 转入单位地址
-    unit_field_too_long    转入单位名称 over 100 or 转入单位地址 over 200 characters
+    unit_field_too_long    转入单位名称 over 50 or 转入单位地址 over 100 characters
     destination_unknown    毕业去向 not one of the §2 table
     province_flag_missing  submitted row without 是/否
     province_flag_invalid  flag is neither 是 nor 否
@@ -25,6 +25,7 @@ Codes (stable; tests, validation.json and the driver rely on them):
     province_invalid       转入省份 not 北京/广东/福建
     central_unit_flag_yes  flag 是 with a 中直 unit (they are in the national system)
     full_name_is_path      flag 是 with a `/` path instead of the full name
+    full_name_too_long     flag 是 with a full name over the portal's 100 characters
     target_missing         the row needs a 转入组织 and has none
     target_own_system      flag 否 with a path under 团北京市委/团广东省委/团福建省委
     special_with_target    参军入伍/涉密单位 with a 转入组织
@@ -59,8 +60,9 @@ from rpa.vocabulary import Destination, Retention, TargetKind, Vocabulary, fold
 REMARK_MAX = 100
 # The portal's form limits (its inputs' maxlength, as the real form and the mock have them).
 CONTACT_MAX = 50
-UNIT_NAME_MAX = 100
-UNIT_ADDRESS_MAX = 200
+UNIT_NAME_MAX = 50
+UNIT_ADDRESS_MAX = 100
+FULL_NAME_MAX = 100
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 TARGET_EXAMPLE = "团湖北省委/三峡大学团委"
@@ -416,6 +418,10 @@ def _target_fields(r: _Row, destination: Destination, kind: TargetKind | None, v
         if _PATH_SPLIT_RE.search(target):
             r.add(Col.TARGET, "full_name_is_path",
                   "转入北京/广东/福建时，“转入组织”应填写组织全称，而不是用 / 分隔的路径：请改为全称。")
+            return {}
+        if len(target) > FULL_NAME_MAX:
+            r.add(Col.TARGET, "full_name_too_long",
+                  f"转入组织全称最多 {FULL_NAME_MAX} 个字（门户的输入框只收这么多），现在是 {len(target)} 个字：请核对全称。")
             return {}
         _check_kind(r, destination, kind, [target], vocab)
         return {"province_flag": True, "province": province, "target_full_name": target}

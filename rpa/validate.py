@@ -70,26 +70,20 @@ def exit_code(batch: Batch) -> int:
 
 
 def check_online(batch: Batch, settings=None) -> None:
-    """Look every flag-否 target path up in the portal; a missing one makes its rows invalid."""
-    from rpa.portal.orgtree import check_paths_online  # only with --online: needs the browser side
+    """Check every valid row in the portal: its branch, its member in it, its target path; a
+    problem makes the row invalid, reported under its column like any other."""
+    from rpa.portal.online import check_rows_online  # only with --online: needs the browser side
 
     if settings is None:
         from rpa.config import load_settings
 
         settings = load_settings()
-    wanted: dict[tuple[str, ...], None] = {}
-    for r in batch.rows:
-        if r.status is RowStatus.VALID and r.data is not None and r.data.target_path:
-            wanted.setdefault(tuple(r.data.target_path), None)
-    if not wanted:
-        return
-    answers = check_paths_online(settings, [list(p) for p in wanted])
-    for r in batch.rows:
-        if r.status is not RowStatus.VALID or r.data is None or not r.data.target_path:
-            continue
-        problem = answers.get(tuple(r.data.target_path))
-        if problem:
-            r.errors.append(RowError(Col.TARGET.value, "org_not_found", problem))
+    valid = [r for r in batch.rows if r.status is RowStatus.VALID and r.data is not None]
+    problems = check_rows_online(settings, [r.data for r in valid])
+    for r in valid:
+        for column, code, message in problems.get(r.row, []):
+            r.errors.append(RowError(column, code, message))
+        if r.row in problems:
             r.status = RowStatus.INVALID
             r.data = None
 

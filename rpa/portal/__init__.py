@@ -8,14 +8,17 @@
     member_picker.py  选择转出人, strategy "selects" or "search_table"
     org_picker.py     申请转入组织, strategy "cascader" or "columns"; the page's tree answers
     widgets.py        Element UI's el-select; reading the portal's answers
-    orgtree.py        OrgTree: target paths checked through the API; `check_paths_online`
+    orgtree.py        OrgTree: target paths checked through the API
+    roster.py         Roster: the account's branches and their members, through the API
+    online.py         check_rows_online: `rpa validate --online`
     history.py        applications_of: a member's applications (组织关系审批, by name)
 
 Every locator, label and message comes from the catalog (`rpa.catalog`, `selectors/`).
 """
 
 from rpa.portal.history import HistoryEntry, applications_of
-from rpa.portal.orgtree import OrgTree, check_paths_online
+from rpa.portal.online import check_rows_online
+from rpa.portal.orgtree import OrgTree
 from rpa.portal.session import PortalSession
 from rpa.portal.transfer_form import SubmitResult, TransferForm
 
@@ -27,5 +30,5 @@ __all__ = [
     "SubmitResult",
     "TransferForm",
     "applications_of",
-    "check_paths_online",
+    "check_rows_online",
 ]

@@ -4,7 +4,7 @@
     await tree.check_path(["团湖北省委", "三峡大学团委"])   # OrgNotFound(parent, missing, available)
 
 Each level (the children of one org) is fetched once per run, even when several tasks ask for
-it at once (`OrgCache`). `check_paths_online()` is what `rpa validate --online` runs.
+it at once (`OrgCache`). `rpa validate --online` checks paths with it (`rpa.portal.online`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from rpa.portal.widgets import TOP_LEVEL
 
 if TYPE_CHECKING:
     from rpa.catalog import Catalog
-    from rpa.config import Settings
     from rpa.portal.session import PortalSession
 
 
@@ -116,43 +115,3 @@ class OrgTree:
         """Raise `OrgNotFound(parent, missing, available)` unless the whole path exists."""
         await self.resolve(names)
 
-
-def check_paths_online(settings: Settings, paths: list[list[str]]) -> dict[tuple[str, ...], str | None]:
-    """Check target paths against the portal's own tree (`rpa validate --online`).
-
-    Starts Playwright and a browser, signs in (saved session or account and password), and
-    checks each distinct path; the answer maps each path to None (found) or the Chinese
-    message saying which level is missing and what its parent holds. Sign-in problems raise
-    (`CaptchaRequired`, `ConfigError`, `PortalUnreachable`).
-    """
-    wanted = list(dict.fromkeys(tuple(p) for p in paths if p))
-    if not wanted:
-        return {}
-    return asyncio.run(_check_paths(settings, wanted))
-
-
-async def _check_paths(settings: Settings, wanted: list[tuple[str, ...]]) -> dict[tuple[str, ...], str | None]:
-    from playwright.async_api import async_playwright
-
-    from rpa.browser import launch
-    from rpa.portal.session import PortalSession
-
-    result: dict[tuple[str, ...], str | None] = {}
-    async with async_playwright() as playwright:
-        browser = await launch(playwright, settings)
-        try:
-            session = PortalSession(settings, browser)
-            try:
-                await session.sign_in()
-                tree = OrgTree(session)
-                for path in wanted:
-                    try:
-                        await tree.check_path(list(path))
-                        result[path] = None
-                    except OrgNotFound as exc:
-                        result[path] = exc.message
-            finally:
-                await session.close()
-        finally:
-            await browser.close()
-    return result

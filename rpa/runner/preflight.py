@@ -1,7 +1,8 @@
 """The preflight: sign in once, then check each row before a worker takes it.
 
-Row by row it reconciles a maybe-sent row with the portal's history and checks the target path
-against the portal's tree, and puts the row in the feed as soon as it has passed. The workers
+Row by row it reconciles a maybe-sent row with the portal's history, checks that the member is
+in its branch and the target path in the portal's tree, and puts the row in the feed as soon as
+it has passed. The workers
 start once `signed_in` is set and take rows while this goes on. Rows it settles itself (found
 in the history, a path the portal lacks) are logged as final.
 """
@@ -78,12 +79,14 @@ class Preflight:
 
     async def _check_rows(self) -> None:
         from rpa.portal.orgtree import OrgTree
+        from rpa.portal.roster import Roster
         from rpa.runner.reconcile import settle
 
         job, session = self.job, self.session
         await session_retrying(job, session)(session.sign_in)
         self.signed_in.set()
         tree = OrgTree(session, job.org_cache, retrying=session_retrying(job, session))
+        roster = Roster(session, retrying=session_retrying(job, session))
         for item in self.todo:
             if job.stop.is_set():
                 return
@@ -98,10 +101,22 @@ class Preflight:
                     job.record(item.row, found.status, member=member, created_at=found.created_at,
                                screenshot=found.screenshot, final=True)
                     continue
-            if data.target_path and not data.province_flag:
-                try:
+            try:
+                # The member in its branch and the target path, before any form is opened: a
+                # row that would fail on them is 数据有误 now (and on `rpa retry`, until the batch
+                # or the portal is corrected, it costs two calls, not a form).
+                if roster is not None:
+                    try:
+                        await roster.check(data)
+                    except BusinessError:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - only an early notice: the form checks it too
+                        if not is_transient(exc):
+                            raise
+                        roster = None  # the portal errs: leave the members to the form (and the breaker)
+                if data.target_path and not data.province_flag:
                     await tree.check_path(list(data.target_path))
-                except BusinessError as exc:
-                    job.record(item.row, Status.invalid, member=member, error=exc, final=True)
-                    continue
+            except BusinessError as exc:
+                job.record(item.row, Status.invalid, member=member, error=exc, final=True)
+                continue
             self.feed.put(item)

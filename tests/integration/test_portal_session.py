@@ -28,7 +28,7 @@ from rpa.errors import (
 from rpa.batch import TransferRow
 from rpa.portal.history import TransfersPage, applications_of
 from rpa.portal.login import interactive_login
-from rpa.portal.orgtree import OrgCache, OrgTree, check_paths_online
+from rpa.portal.orgtree import OrgCache, OrgTree
 from rpa.portal.session import PortalSession
 
 SCHOOL = ["团湖北省委", "三峡大学团委"]
@@ -432,13 +432,3 @@ async def test_the_cache_fetches_a_level_once_even_when_tasks_ask_together():
     await asyncio.gather(*(cache.get("42", fetch) for _ in range(8)))
 
     assert calls == ["42"]
-
-
-def test_validate_online_checks_every_path_and_says_what_is_missing(settings, portal):
-    answers = in_thread(
-        check_paths_online, settings, [SCHOOL, ["团湖北省委", "团宜昌市委", "三峡大学团委"], SCHOOL]
-    )
-
-    assert answers[tuple(SCHOOL)] is None
-    assert "在“团宜昌市委”下找不到“三峡大学团委”" in answers[("团湖北省委", "团宜昌市委", "三峡大学团委")]
-    assert len(answers) == 2

@@ -70,14 +70,15 @@ def assert_private(folder: Path) -> None:
 @pytest.fixture
 def batch(tmp_path, portal):
     """Six rows: a member named `<script>`, two ordinary ones, a retained one (register), one
-    who is not in the portal (fails in the browser: evidence and trace) and one not approved."""
-    members = pick_members(portal.members(), 4)
+    whose member already has an application open in the portal (the submit fails in the
+    browser: evidence and trace) and one not approved."""
+    members = pick_members(portal.members(), 5)
     hostile = {"name": SCRIPT_NAME, "id_number": make_id(seq="555"), "phone": "13912340555",
                "branch": members[0]["branch"]}
     portal.add_members([hostile])
-    missing = {"name": "查无此人", "id_number": make_id(seq="556"), "phone": "13912340556",
-               "branch": members[1]["branch"]}
-    rows = plan_rows([hostile, members[0], members[1], missing, members[2], members[3]],
+    busy = members[4]
+    portal.add_application(busy["id_number"], "转往特殊单位团组织")  # filed by the member himself
+    rows = plan_rows([hostile, members[0], members[1], busy, members[2], members[3]],
                      [ARMY, SANXIA, ABROAD, ARMY, GUANGDONG, {**ARMY, "审核状态": "待审批"}])
     return write_batch(tmp_path / "名单.xlsx", rows), rows
 
@@ -96,11 +97,11 @@ async def test_no_password_and_no_full_id_number_outside_the_two_registers(tmp_p
         rpa("status", "submit", env=env, cwd=tmp_path),
     ]
 
-    assert [r.returncode for r in runs] == [0, 1, 1, 0], "\n".join(map(console_of, runs))
+    assert [r.returncode for r in runs] == [0, 0, 1, 0], "\n".join(map(console_of, runs))
     submit = tmp_path / "submit"
-    assert last_status(submit) == {3: "submitted", 4: "submitted", 5: "retained", 6: "failed", 7: "submitted",
+    assert last_status(submit) == {3: "submitted", 4: "submitted", 5: "retained", 6: "duplicate", 7: "submitted",
                                    8: "skipped"}, why(submit)
-    assert (submit / "traces" / "row-6.zip").exists() and (tmp_path / "preview" / "traces" / "row-6.zip").exists()
+    assert (submit / "traces" / "row-6.zip").exists() and (submit / "screenshots" / "row-6.png").exists()
     assert (submit / "register.xlsx").exists()
 
     # The password: nowhere at all.
@@ -147,12 +148,13 @@ def test_a_wrong_password_is_refused_without_being_echoed(tmp_path, portal, acco
     path, rows = batch
     wrong = "Wr0ng#蓝鲸-Pa55"
     env = portal_env(mock_server.url, account, tmp_path, RPA_PASSWORD=wrong)
+    before = portal.applications()  # (the fixture's member with an application of his own)
 
     proc = rpa("submit", "--yes", path, "--out", "out", env=env, cwd=tmp_path)
 
     assert proc.returncode == 2, console_of(proc)
     assert "Traceback" not in proc.stdout + proc.stderr and "密码" in proc.stdout
-    assert portal.applications() == []
+    assert portal.applications() == before
     everywhere = {**everything_in(tmp_path / "out"), "console": (proc.stdout + proc.stderr).encode()}
     session = tmp_path / "session.json"
     if session.exists():

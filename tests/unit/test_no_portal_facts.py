@@ -13,6 +13,7 @@ import tokenize
 from pathlib import Path
 
 from rpa.catalog import load_catalog
+from rpa.config import Settings
 
 RPA = Path(__file__).resolve().parents[2] / "rpa"
 VARIANTS = Path(__file__).resolve().parents[2] / "fixtures" / "mock_portal" / "variants"
@@ -27,8 +28,10 @@ OBVIOUS = {
 
 def is_generic(fact: str) -> bool:
     """A short lowercase word (`name`, `rows`, `total`, `list`) is also Python's and the catalog
-    schema's own vocabulary: it can't be told from a portal key in code, so it isn't checked."""
-    return fact.isascii() and fact.isalpha() and fact.islower() and len(fact) <= 5
+    schema's own vocabulary, and a setting's name (`username`) is the tool's own word: neither
+    can be told from a portal key in code, so they aren't checked."""
+    own = fact in Settings.model_fields
+    return own or (fact.isascii() and fact.isalpha() and fact.islower() and len(fact) <= 5)
 
 
 def portal_facts() -> set[str]:

@@ -39,6 +39,8 @@ CASES = [
     ("a landline is not a mobile", {"手机号": "0534-8985555"}, "phone_format", "手机号"),
     ("a remark of 100 characters passes", {"备注": "字" * 100}, None, None),
     ("a remark of 101 characters is too long", {"备注": "字" * 101}, "remark_too_long", "备注"),
+    ("a full name of 101 characters is longer than the portal takes",
+     {"转入组织是否属于北京/广东/福建": "是", "转入省份": "广东", "转入组织": "团" * 101}, "full_name_too_long", "转入组织"),
     ("a name cell holding a date is an error", {"姓名": dt.datetime(2021, 6, 1)}, "date_in_text", "姓名"),
     ("an unknown destination is rejected", {"毕业去向": "考公"}, "destination_unknown", "毕业去向"),
     ("a destination with half-width brackets is folded", {"毕业去向": "就业(有团组织)"}, None, None),
@@ -218,7 +220,7 @@ def test_the_unit_is_typed_for_the_portal_and_ignored_where_unused(tmp_path):
     assert army.status.value == "valid" and army.data.unit_name is None
 
 
-@pytest.mark.parametrize("column, limit", [("转入单位名称", 100), ("转入单位地址", 200), ("常用联系人联系方式", 50)])
+@pytest.mark.parametrize("column, limit", [("转入单位名称", 50), ("转入单位地址", 100), ("常用联系人联系方式", 50)])
 def test_a_unit_or_contact_longer_than_the_portal_allows_is_an_error(tmp_path, column, limit):
     from test_batch_kit import check_one
 

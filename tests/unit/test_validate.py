@@ -144,33 +144,6 @@ def test_validation_json_never_holds_a_full_id(tmp_path):
         assert member(n) not in text
 
 
-def test_online_marks_paths_the_portal_does_not_have(tmp_path, monkeypatch):
-    import types
-
-    from test_batch_kit import write_batch
-
-    calls = []
-
-    def check_paths_online(settings, paths):
-        calls.append(paths)
-        return {tuple(p): ("在“团湖北省委”下找不到“三峡大学团委”。" if "三峡大学团委" in p else None) for p in paths}
-
-    fake = types.ModuleType("rpa.portal.orgtree")
-    fake.check_paths_online = check_paths_online
-    monkeypatch.setitem(sys.modules, "rpa.portal.orgtree", fake)
-    batch = write_batch(tmp_path / "b.xlsx", [
-        good_row(毕业去向="升学", 转入组织="团湖北省委/三峡大学团委"),
-        good_row(身份证号=member(1)),
-        good_row(身份证号=member(2), 毕业去向="升学", 转入组织="团湖北省委 / 三峡大学团委"),
-    ])
-    code = validate_command(batch, tmp_path / "out", online=True, console=None, settings=object())
-    records = json.loads((tmp_path / "out" / "validation.json").read_text(encoding="utf-8"))
-    assert code == 1
-    assert [r["status"] for r in records] == ["invalid", "valid", "invalid"]
-    assert records[0]["errors"] == [{"column": "转入组织", "code": "org_not_found", "message": "在“团湖北省委”下找不到“三峡大学团委”。"}]
-    assert len(calls) == 1 and len(calls[0]) == 2  # each distinct path asked once
-
-
 def test_offline_validate_never_imports_the_portal_side(tmp_path):
     from test_batch_kit import write_batch
 
