@@ -35,6 +35,7 @@ from rpa.errors import (
     PortalTimeout,
     PortalUnreachable,
     SessionExpired,
+    UnexpectedPage,
 )
 from rpa.runlog import Status, mask_id, scrub
 from rpa.runner.guards import as_rpa_error, backoff, is_transient
@@ -181,8 +182,8 @@ class Worker:
 
     async def _row_failed(self, item: Item, member: str, exc: BaseException) -> None:
         job, row = self.job, item.row
-        if isinstance(exc, CaptchaRequired | PortalUnreachable | ConfigError):
-            job.fail_fatally(exc)
+        if isinstance(exc, CaptchaRequired | PortalUnreachable | ConfigError | UnexpectedPage):
+            job.fail_fatally(exc)  # no row can get past it: stop the run
         error = as_rpa_error(exc)
         if isinstance(exc, RowHung) and job.attempts.get(row, 0) < job.settings.max_attempts and not job.stop.is_set():
             # Once more, in a fresh context (a maybe-sent row is looked up first, as ever).
