@@ -33,7 +33,7 @@ WINDOW = 200  # rows per window compared
 
 def more_members(client, wanted: int) -> list[dict]:
     """The seed's members, topped up to `wanted` with new ones spread over the same branches."""
-    from rpa.rules import id_check_digit
+    from rpa.idnumber import id_check_digit
 
     members = client.members()
     branches = sorted({m["branch"] for m in members})

@@ -44,7 +44,7 @@ def build_batch(path: Path, rows: int = ROWS) -> Path:
     from openpyxl import Workbook
 
     from rpa.batch import Col
-    from rpa.rules import id_check_digit
+    from rpa.idnumber import id_check_digit
 
     headers = ["序号", *[c.value for c in Col], "学院"]
     wb = Workbook(write_only=True)

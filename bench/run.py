@@ -102,7 +102,7 @@ def validate_fallback(rows: int) -> dict:
         base = {"姓名": "学生", "手机号": "13800000000", "常用联系人联系方式": "13900000000",
                 "转出团支部": "德州学院计算机与信息学院2021级1班团支部", "毕业去向": "参军入伍",
                 "转入组织是否属于北京/广东/福建": "否", "审核状态": "已审批"}
-        from rpa.rules import id_check_digit
+        from rpa.idnumber import id_check_digit
 
         rows_data = []
         for n in range(rows):

@@ -10,7 +10,7 @@ import subprocess
 
 from cli_helpers import RPA, assert_plain_chinese, clean_env, rpa
 from rpa.demo import plan_rows, write_batch
-from rpa.rules import id_check_digit
+from rpa.idnumber import id_check_digit
 
 
 def test_submit_without_a_terminal_and_without_yes_submits_nothing(tmp_path):

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from rpa.rules import id_check_digit
+from rpa.idnumber import id_check_digit
 
 RPA = Path(sys.executable).with_name("rpa")
 

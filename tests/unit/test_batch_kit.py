@@ -8,7 +8,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from rpa.batch import Col, load_batch
-from rpa.rules import id_check_digit
+from rpa.idnumber import id_check_digit
 
 HEADERS = [c.value for c in Col]
 

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from rpa.batch import Col, RowStatus, TransferRow
-from rpa.rules import check_id_number, is_township_grassroots, split_target_path
+from rpa.idnumber import check_id_number
+from rpa.rules import is_township_grassroots, split_target_path
 from rpa.vocabulary import Destination, load_vocabulary
 
 from test_batch_kit import check_one, codes, make_id

@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rpa.rules import ID_CHECK_CHARS, check_id_number, id_check_digit
+from rpa.idnumber import ID_CHECK_CHARS, check_id_number, id_check_digit
 
 areas = st.from_regex(r"[1-6]\d{5}", fullmatch=True)
 births = st.dates(min_value=dt.date(1940, 1, 1), max_value=dt.date(2010, 12, 31))
