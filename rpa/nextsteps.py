@@ -54,9 +54,9 @@ def row_step(status: str, kind: str = "", message: str = "", *, finished: bool =
     if status == Status.skipped.value:
         return message or "审核状态不是“已审批”，本行未办理。"
     if status == Status.invalid.value:
-        return "请改正名单后用新的输出目录重新运行；原样重试会以同样的原因失败。"
+        return "请在名单中改正后，用同一个输出目录再次运行（已完成的行不会重复办理）；不改正时原样重试会以同样的原因失败。"
     if status == Status.duplicate.value:
-        return "请在门户“我的组织关系接转历史”中查看该团员已有的申请。"
+        return "该团员在门户中已有申请在办理（见原因）：请在门户“组织关系审批”中核实；如需改办，先撤销那份申请再运行 rpa retry。"
     if kind in SIGN_IN_KINDS:
         return "请先运行 rpa login 登录，再运行 rpa retry 继续。"
     if status in _MAYBE_SENT:
@@ -121,8 +121,9 @@ def advice(
         lines.append(f"{len(maybe)} 行已点击提交但未收到答复（{_rows(maybe)}）：下次运行会先在门户历史中核对，绝不重复提交。")
     invalid = [r for r in rows if r.status == Status.invalid.value]
     if invalid:
-        fix = ("请按原因改正名单，再用新的输出目录重新试运行" if mode == "preview" else
-               "请把这些行改正后另存为一份新名单（已提交的行不要放进去），用新的输出目录提交")
+        verb = "rpa preview" if mode == "preview" else "rpa submit"
+        fix = (f"请按原因在名单中改正这些行，再用同一个输出目录运行 {verb} 名单 --out {out}"
+               "（工具按身份证号对应，已完成的行不会重复办理）")
         lines.append(f"{len(invalid)} 行数据有误（{_rows(invalid)}）：{fix}；原样重试会以同样的原因失败。")
     refused = [r for r in rows if r.status == Status.failed.value and r.error_kind in BUSINESS_KINDS]
     if refused:
@@ -130,8 +131,8 @@ def advice(
                      "信息或门户中的数据；原样重试会以同样的原因失败。")
     duplicate = [r for r in rows if r.status == Status.duplicate.value]
     if duplicate:
-        lines.append(f"{len(duplicate)} 行门户提示已有业务在办理（{_rows(duplicate)}）：请在门户“我的组织关系接转历史”"
-                     "中查看这些团员已有的申请。")
+        lines.append(f"{len(duplicate)} 行门户提示已有业务在办理（{_rows(duplicate)}）：请在门户“组织关系审批”"
+                     f"中核实这些团员已有的申请；如需改办，先在门户中撤销，再运行 rpa retry {out}。")
     if mode == "preview" and finished and rows and all(r.status in _OK for r in rows):
         batch = batch_name or "名单文件"
         lines.append(f"试运行全部完成：核对表单回读和截图无误后，运行 rpa submit {batch} --out 新的输出目录 正式提交。")

@@ -113,7 +113,8 @@ def print_summary(job: Job, console: Console) -> bool:
         out = escape(str(job.out))
         console.print(f"查看需要处理的行：rpa status {out}")
         if counts[Status.invalid]:
-            console.print("数据有误的行：改正名单后用新的输出目录重新运行（已提交的团员门户会拒绝重复申请）。")
+            console.print(f"数据有误的行：在名单中改正后，用同一个输出目录再次运行 rpa {job.mode} 名单 --out {out}"
+                          "（按身份证号对应，已完成的行不会重复办理）。")
         if any(counts[s] for s in (Status.failed, Status.duplicate, Status.in_doubt, Status.started,
                                    Status.filled, Status.submitting)) or counts[None]:
             console.print(f"重试未成功或未办理的行：rpa retry {out}（已提交的行不会重复提交）")
