@@ -156,6 +156,8 @@ def _rows_to_do(job: Job) -> tuple[list[Item], int]:
             continue
         member = mask_id(checked.data.id_number) if checked.data else _raw_member(checked)
         status = RowStatus(checked.status)
+        if status is RowStatus.VALID and prev is not None and _refused_as_is(prev, job.keys.get(checked.row)):
+            continue  # the portal refused this very row: unchanged, it would be refused again
         if status is RowStatus.VALID:
             # Maybe sent: the last state says so, or the row's history can't be read in full.
             maybe_sent = (prev is not None and prev.status in MAYBE_SENT) or job.unreadable.in_doubt(checked.row)
@@ -178,6 +180,20 @@ def _rows_to_do(job: Job) -> tuple[list[Item], int]:
 # A row that went through the portal stays done, whatever a later batch says; a skipped or
 # retained row is judged again by the batch (an approval added, a 毕业去向 corrected).
 DONE = frozenset({Status.submitted, Status.previewed})
+
+
+# Refusals that only a change of the row (or of the portal's form) can get past. A branch or
+# member the portal lacks, a path it lacks, are checked again by the preflight (two calls, no
+# form): the portal may have been corrected since.
+REFUSED_AS_IS = frozenset({"rejected", "field_mismatch"})
+
+
+def _refused_as_is(prev, key_digest) -> bool:
+    """Whether the row's last try ended in a refusal of its values, and the values are the same."""
+    kind = prev.error.kind if prev.error else ""
+    digest = key_digest[1] if key_digest else None
+    refused = prev.status in (Status.invalid, Status.failed) and kind in REFUSED_AS_IS
+    return refused and prev.digest is not None and prev.digest == digest
 
 
 def _follow_notes(job: Job) -> list[str]:

@@ -52,3 +52,27 @@ def test_a_batch_with_none_of_the_folders_members_is_refused(tmp_path, portal, a
 
     assert other.returncode == 2, console_of(other)
     assert "属于另一份名单" in other.stdout and "一班.xlsx" in other.stdout and "没有一个相同的团员" in other.stdout
+
+
+def test_a_row_the_portal_refused_is_not_retried_as_is_but_runs_once_corrected(tmp_path, portal, account,
+                                                                              mock_server):
+    [member] = pick_members(portal.members(), 1, start=8)
+    own_branch = next(o["path"] for o in portal.orgs() if o["path"][-1] == member["branch"])
+    into_own = {"毕业去向": "就业（有团组织）", "转入组织是否属于北京/广东/福建": "否", "转入组织": "/".join(own_branch),
+                "转入单位名称": "德州学院", "转入单位地址": "山东省德州市德城区大学西路566号"}
+    env = portal_env(mock_server.url, account, tmp_path)
+    batch = write_batch(tmp_path / "名单.xlsx", plan_rows([member], [into_own]))
+
+    first = rpa("submit", "--yes", batch, "--out", "out", env=env, cwd=tmp_path)
+    again = rpa("retry", "out", env=env, cwd=tmp_path)
+
+    assert first.returncode == 1 and again.returncode == 1, console_of(first) + console_of(again)
+    statuses = [r["status"] for r in records(tmp_path / "out")]
+    assert statuses[-1] == "invalid" and statuses.count("started") == 1, why(tmp_path / "out")  # not tried again
+    assert portal.applications() == []
+
+    write_batch(batch, plan_rows([member], [{**into_own, "转入组织": "中央和国家机关团工委/教育部团委"}]))
+    fixed = rpa("submit", "--yes", batch, "--out", "out", env=env, cwd=tmp_path)
+
+    assert fixed.returncode == 0, console_of(fixed)
+    assert [a["target_path"] for a in portal.applications()] == [["中央和国家机关团工委", "教育部团委"]]
