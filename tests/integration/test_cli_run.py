@@ -93,19 +93,27 @@ def test_a_changed_batch_and_a_missing_portal_stop_with_exit_code_2_and_a_plain_
     assert portal.applications() == []
 
 
+def submit_until(batch: Path, env: dict[str, str], cwd: Path, reached) -> subprocess.Popen:
+    """`rpa submit … --out out` in a process group of its own (as a terminal runs it), returned
+    once `reached(run.jsonl's text)` holds (or after two minutes)."""
+    log = cwd / "out" / "run.jsonl"
+    proc = subprocess.Popen([str(RPA), "submit", "--yes", str(batch), "--out", "out"], env=env, cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if log.exists() and reached(log.read_text(encoding="utf-8")):
+            break
+        time.sleep(0.1)  # polling a file the child writes, not waiting for a page
+    return proc
+
+
 def test_ctrl_c_finishes_the_row_in_flight_writes_the_summary_and_retry_does_the_rest(tmp_path, portal, settings):
     rows = plan_rows(pick_members(portal.members(), 4), [ARMY] * 4)
     batch = write_batch(tmp_path / "batch.xlsx", rows)
     env = portal_env(settings, tmp_path)
     log = tmp_path / "out" / "run.jsonl"
-    proc = subprocess.Popen([str(RPA), "submit", "--yes", str(batch), "--out", "out"], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
-                            start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if log.exists() and '"submitted"' in log.read_text(encoding="utf-8"):
-            break
-        time.sleep(0.1)
+    proc = submit_until(batch, env, tmp_path, lambda text: '"submitted"' in text)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal does on Ctrl-C: the whole process group
     output, _ = proc.communicate(timeout=120)
 
@@ -129,15 +137,7 @@ def test_a_second_ctrl_c_stops_at_once_still_writes_the_outputs_and_says_how_to_
     batch = write_batch(tmp_path / "batch.xlsx", rows)
     # A pause between two submissions: the second Ctrl-C lands while a row waits to be clicked.
     env = dict(portal_env(settings, tmp_path), RPA_MIN_INTERVAL_S="5")
-    log = tmp_path / "out" / "run.jsonl"
-    proc = subprocess.Popen([str(RPA), "submit", "--yes", str(batch), "--out", "out"], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
-                            start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if log.exists() and log.read_text(encoding="utf-8").count('"filled"') >= 2:
-            break
-        time.sleep(0.1)
+    proc = submit_until(batch, env, tmp_path, lambda text: text.count('"filled"') >= 2)
     os.killpg(proc.pid, signal.SIGINT)
     time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGINT)  # impatient: stop now
