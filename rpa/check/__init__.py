@@ -138,7 +138,7 @@ async def quick_check(session: PortalSession, rows: list[TransferRow], mode: str
 
     catalog = session.catalog
     needs = Needs.for_rows(catalog, rows, mode)
-    walk = Walk(session.settings, catalog, needs, None)
+    walk = Walk(session.settings, catalog, needs, None, evidence_dir=session.evidence_dir)
     await walk.tour(session)
     drift = [r for r in walk.checks.finish(needs.keys, only=needs.keys) if r.drift]
     if drift:

@@ -72,6 +72,10 @@ class FormTour:
                 else:
                     self.checks.differs(f"strategies.{name}", section, kind,
                                         note=f"门户用的是“{kind}”方式，已按这种方式继续核对")
+                    for key in STRATEGY_KEYS[name][chosen]:  # the catalog's way: its entries aren't there
+                        if key not in STRATEGY_KEYS[name][kind] and not await self.s.shows(self.s.loc(f"{name}.{key}", root)):
+                            self.checks.absent(f"{name}.{key}", section, note=(
+                                f"门户用的是“{kind}”方式：改好 strategies.{name} 那一行后就不再需要这一项"))
                 for other in STRATEGY_KEYS[name]:
                     if other != kind:
                         for key in STRATEGY_KEYS[name][other]:

@@ -29,7 +29,7 @@ from rpa.check.form import FormTour
 from rpa.check.seen import outline, shot
 from rpa.check.steps import Steps
 from rpa.check.traffic import Traffic
-from rpa.errors import PortalTimeout, SessionExpired
+from rpa.errors import PortalTimeout
 from rpa.portal.navigation import Navigator
 from rpa.portal.session import LOCALE, NO_ANIMATIONS_SCRIPT, VIEWPORT, is_unreachable, unreachable
 from rpa.portal.widgets import WAIT_ERRORS, first_line, url_path
@@ -56,10 +56,12 @@ class Visit:
 class Walk:
     def __init__(
         self, settings: Settings, catalog: Catalog, needs: Needs, shots_dir: Path | None, *,
-        capture: bool = False, observe=None,
+        capture: bool = False, observe=None, evidence_dir: Path | None = None,
     ) -> None:
         """`shots_dir`: where the sections' screenshots go (None: none taken). `observe`: called
-        with every browser context the walk opens, before its first page (tests listen there)."""
+        with every browser context the walk opens, before its first page (tests listen there).
+        `evidence_dir`: where a page the tool doesn't know is shot (the run's screenshots/)."""
+        self.evidence_dir = evidence_dir
         self.settings = settings
         self.catalog = catalog
         self.needs = needs
@@ -131,7 +133,7 @@ class Walk:
         try:
             await self._watch(context)
             page = await context.new_page()
-            s, nav = self._steps(page), Navigator(page, self.catalog, self.timeout)
+            s, nav = self._steps(page), Navigator(page, self.catalog, self.timeout, self.evidence_dir)
             try:
                 await nav.goto("personal")
             except PlaywrightError as exc:
@@ -167,10 +169,12 @@ class Walk:
             self.checks.found(f"landmarks.{name}", section)
         else:
             seen = await nav.where(timeout_ms=0)
-            if check_session and seen == "signin":
-                raise SessionExpired("门户显示了登录页：登录已失效。请运行 rpa login 重新登录后再检查。")
-            if check_session and seen == "change_password":
-                raise await nav.unexpected(seen, name, "检查门户时，")
+            if check_session and seen in ("signin", "change_password"):
+                raise await nav.unexpected(seen, name, f"打开“{self.catalog.page_name(name)}”时，")
+            if self.needs.quick and name == "personal" and seen is None:
+                # Before a run: the first page after sign-in unknown is most likely a WAF's or
+                # verification page, not a renamed landmark: stop as the session's way check does.
+                raise await nav.unexpected(seen, name, "登录后打开“个人首页”时，")
             self.checks.absent(f"landmarks.{name}", section, await s.candidates(f"landmarks.{name}"))
         path = url_path(s.page.url)
         if not on:
