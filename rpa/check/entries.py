@@ -48,7 +48,7 @@ SECTIONS = (
     ("org", "办理转出：申请转入组织"),
     ("approvals", "组织关系审批"),
     ("api", "门户接口"),
-    ("other", "只读检查看不到的条目"),
+    ("other", "其他：通用部件、提示文字"),
 )
 SECTION_TITLES = dict(SECTIONS)
 # Sections of the catalog not compared with the portal: the check's own settings, and the names
@@ -120,15 +120,18 @@ class Result:
         if self.status is Status.MISSING:
             text = f"{what}在门户上没有找到"
         else:
-            text = f"{what}与门户不同，门户上是“{self.seen}”"
-        if self.candidates and self.status is Status.MISSING:
-            text += "；相近的有：" + "、".join(f"“{c.text}”（{c.percent}%）" for c in self.candidates)
+            best = self.candidates[0] if self.candidates and self.candidates[0].text == self.seen else None
+            text = f"{what}与门户不同，门户上是“{self.seen}”" + (f"（相似度 {best.percent}%）" if best else "")
+        others = [c for c in self.candidates if c.text != self.seen]
+        if others:
+            text += "；相近的有：" + "、".join(f"“{c.text}”（{c.percent}%）" for c in others)
         if self.note:
             text += f"；{self.note}"
         if self.place is not None and self.edit:
             text += f"。请修改 {self.place.shown}：{self.place.text.strip()} → {self.edit}"
         elif self.place is not None:
-            text += f"。目录位置：{self.place.shown}"
+            advice = "办理用得到它，请把检查报告发给维护者" if self.needed else "办理用不到它，可以先不改，请把检查报告告知维护者"
+            text += f"。目录位置：{self.place.shown}（{advice}）"
         return text + "。"
 
     def as_dict(self) -> dict[str, Any]:
