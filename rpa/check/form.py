@@ -214,7 +214,8 @@ class FormTour:
             flag_select = s.select_in(flag)
             offered = await s.open_select("transfer.labels.province_flag", flag_select)
             flags = await s.options_of("province_flag", offered)
-            if "yes" in flags and await s.choose_open("transfer.labels.province_flag", flags["yes"]):
+            if self._wants("province") and "yes" in flags and await s.choose_open(
+                    "transfer.labels.province_flag", flags["yes"]):
                 more = await s.labels(form, ["province", "target_full_name"])
                 if "province" in more:
                     province = s.select_in(more["province"])
@@ -229,19 +230,23 @@ class FormTour:
         if reason is not None:
             reason_select = s.select_in(reason)
             reasons = await s.options_of("reason", await s.open_select("transfer.labels.reason", reason_select))
-            if STUDY_REASON in reasons and await s.choose_open("transfer.labels.reason", reasons[STUDY_REASON]):
+            if self._wants("study_type") and STUDY_REASON in reasons and await s.choose_open(
+                    "transfer.labels.reason", reasons[STUDY_REASON]):
                 more = await s.labels(form, ["study_type", "school_name", "school_address"])
                 if "study_type" in more:
                     study = s.select_in(more["study_type"])
                     await s.options_of("study_type", await s.open_select("transfer.labels.study_type", study))
                     await s.close_select(study)
             else:
-                self._unreached(["study_type", "school_name", "school_address"], "study_type")
-            await s.open_select("transfer.labels.reason", reason_select)
-            if JOB_REASON in reasons and await s.choose_open("transfer.labels.reason", reasons[JOB_REASON]):
-                await s.labels(form, ["employer_name", "employer_address"])
-            else:
                 await s.close_select(reason_select)
+                self._unreached(["study_type", "school_name", "school_address"], "study_type")
+            if self._wants("employer_name") and JOB_REASON in reasons:
+                await s.open_select("transfer.labels.reason", reason_select)
+                if await s.choose_open("transfer.labels.reason", reasons[JOB_REASON]):
+                    await s.labels(form, ["employer_name", "employer_address"])
+                else:
+                    await s.close_select(reason_select)
+            else:
                 self._unreached(["employer_name", "employer_address"])
         if flag is not None and reason is not None:
             await s.labels(form, ["target"])
@@ -250,6 +255,10 @@ class FormTour:
         for key in ("form_item", "form_item_label", "select", "select_dropdown", "select_option", "input"):
             self.checks.found(f"widgets.{key}", "other", note="核对表单时用到")
         return form
+
+    def _wants(self, label: str) -> bool:
+        """Whether to reveal the conditional field `label` (quick mode: only when the run needs it)."""
+        return not self.needs.quick or f"transfer.labels.{label}" in self.needs.keys
 
     def _unreached(self, keys: list[str], group: str | None = None) -> None:
         for key in keys:

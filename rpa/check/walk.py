@@ -43,6 +43,10 @@ if TYPE_CHECKING:
     from rpa.portal.session import PortalSession
 
 
+# After a click that unfolds a menu, how long its items may take to show (ms).
+SETTLE_MS = 2000
+
+
 @dataclass
 class Visit:
     """One section's page as the walk saw it."""
@@ -231,9 +235,9 @@ class Walk:
         await self.visit(page, "member")
         if not shown:
             return
-        items = await form.fields()
+        form_root = await form.fields()
         await self.visit(page, "form")
-        if self.needs.org and await form.org_picker(items):
+        if self.needs.org and await form.org_picker(form_root):
             await self.visit(page, "org")
 
     async def _approvals(self, s: Steps) -> None:
@@ -264,7 +268,3 @@ class Walk:
                     await s.safe.click("approvals.query", query.first)
             except WAIT_ERRORS:
                 pass
-
-
-# After a click that unfolds a menu, how long its items may take to show (ms).
-SETTLE_MS = 2000
