@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rpa.errors import CatalogDrift, ConfigError, PasswordChangeRequired, PortalUnreachable, RpaError, SessionExpired
+from rpa.errors import (
+    CatalogDrift, ConfigError, PasswordChangeRequired, PortalBusy, PortalUnreachable, RpaError, SessionExpired,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -56,6 +58,7 @@ class CheckOutcome:
     stopped: str | None = None  # why the walk stopped early (Chinese), if it did
     files: dict[str, Path] = field(default_factory=dict)
     blocked: list[dict] = field(default_factory=list)
+    troubles: list[str] = field(default_factory=list)  # the portal's errors during the walk
 
 
 def run_check(settings: Settings, out: Path, *, capture: bool = False, console: Console | None = None) -> int:
@@ -124,7 +127,7 @@ async def check_portal(settings: Settings, out: Path, *, capture: bool = False, 
     drift = any(r.drift for r in results)
     code = 2 if not_in or (stopped and not drift) else (1 if drift else 0)
     outcome = CheckOutcome(results, time.monotonic() - started, code, stopped,
-                           blocked=[c.as_dict() for c in walk.traffic.blocked])
+                           blocked=[c.as_dict() for c in walk.traffic.blocked], troubles=list(walk.traffic.troubles))
     outcome.files = write_report(outcome, walk, settings, out, capture=capture)
     return outcome
 
@@ -140,7 +143,13 @@ async def quick_check(session: PortalSession, rows: list[TransferRow], mode: str
     needs = Needs.for_rows(catalog, rows, mode)
     walk = Walk(session.settings, catalog, needs, None, evidence_dir=session.evidence_dir)
     await walk.tour(session)
+    troubles = walk.traffic.troubles
+    if walk.traffic.expired:
+        raise SessionExpired("检查门户时登录已超时。")
     drift = [r for r in walk.checks.finish(needs.keys, only=needs.keys) if r.drift]
+    if drift and troubles:
+        # What looked missing may only have failed to load: a transient error, tried again.
+        raise PortalBusy(f"检查门户时有接口出错（{'；'.join(troubles[:3])}），请稍后重试。")
     if drift:
         lines = "\n".join(f"{i}. {r.message()}" for i, r in enumerate(drift, 1))
         raise CatalogDrift(

@@ -72,6 +72,7 @@ def report_data(outcome: CheckOutcome, walk: Walk | None, settings: Settings, ou
                    "line_text": r.place.text.strip() if r.place else None, "edit": r.edit, "needed": r.needed,
                    "message": r.message()} for r in drift],
         "blocked_calls": outcome.blocked,
+        "troubles": outcome.troubles,
         "send": SEND,
     }
 
@@ -110,6 +111,9 @@ def print_summary(outcome: CheckOutcome, settings: Settings, console: Console) -
         console.print(f"  {mark} {title}：{'，'.join(parts)}")
     if outcome.stopped:
         console.print(f"[red]检查没有走完：{escape(outcome.stopped)}[/red]")
+    if outcome.troubles:
+        console.print(f"[yellow]检查时门户接口出错 {len(outcome.troubles)} 次（{escape('；'.join(outcome.troubles[:3]))}）："
+                      "标为“未找到”的条目可能只是因此没看到，请稍后重新检查。[/yellow]")
     drift = [r for r in outcome.results if r.drift]
     if drift:
         console.print(f"[bold red]与门户不一致的条目（{len(drift)} 项）：[/bold red]")

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 # A page is taken as settled after this long without a request in flight (s).
 QUIET_S = 0.25
+# How long the answers' bodies may take to read once the walk is done with a page (s).
+SETTLE_S = 5.0
 
 
 @dataclass
@@ -96,13 +98,17 @@ class Traffic:
         self.requests: list[tuple[str, str]] = []  # (method, URL path) of every request seen
         self._pending: set[asyncio.Task] = set()
         self._in_flight = 0
+        # What went wrong on the portal's side while the pages were read (Chinese, one a call):
+        # a finding of "missing" may then be only an error of the moment.
+        self.troubles: list[str] = []
+        self.expired = False  # an answer said the session had expired
         self._last = time.monotonic()
 
     async def attach(self, context: BrowserContext) -> None:
         await context.route("**/*", self._guard)
         context.on("request", self._on_request)
         context.on("requestfinished", self._on_done)
-        context.on("requestfailed", self._on_done)
+        context.on("requestfailed", self._on_failed)
         context.on("response", self._on_response)
 
     def api_name(self, url: str) -> str | None:
@@ -132,6 +138,12 @@ class Traffic:
         self._in_flight = max(0, self._in_flight - 1)
         self._last = time.monotonic()
 
+    def _on_failed(self, request: Request) -> None:
+        self._on_done(request)
+        name = self.api_name(request.url)
+        if name is not None and not any(c.path == name and c.blocked for c in self.blocked):
+            self.troubles.append(f"{name}：没有应答")
+
     async def quiet(self, timeout_ms: float) -> None:
         """Wait until the pages have had no request in flight for QUIET_S (at most `timeout_ms`):
         a single-page app changes its page without a load event to wait for."""
@@ -148,14 +160,27 @@ class Traffic:
             return
         call = Call(name, response.request.method, sorted(request_form(response.request)))
         self.calls.append(call)
+        if response.status >= 400:
+            # (no body read: the page gave up on it, and Chromium may never hand it over)
+            call.code = f"HTTP {response.status}"
+            self.troubles.append(f"{name}：HTTP {response.status}")
+            return
         task = asyncio.get_running_loop().create_task(self._read(call, response))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
     async def _read(self, call: Call, response: Response) -> None:
         try:
-            answer = json.loads(await response.text())
-        except (PlaywrightError, ValueError):
+            body = await response.text()
+        except PlaywrightError:
+            self.troubles.append(f"{call.path}：应答没有读完")
+            return
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            if self.catalog.text("messages.expired") in body:
+                self.expired = True
+            self.troubles.append(f"{call.path}：应答无法识别")
             return
         self.privacy.add_answer(answer)
         call.shape = shape(answer)
@@ -163,11 +188,20 @@ class Traffic:
             keys = self.catalog.data["api.answer"]
             call.code = answer.get(keys["code"])
             call.results = answer.get(keys["payload"])
+            if call.code == self.catalog.number("api.expired"):
+                self.expired = True
+            if call.code != self.catalog.number("api.ok"):
+                self.troubles.append(f"{call.path}：{call.code} {str(answer.get(keys['message']) or '')[:40]}".strip())
 
-    async def settle(self) -> None:
-        """Wait until every answer seen so far has been read."""
-        while self._pending:
-            await asyncio.gather(*list(self._pending), return_exceptions=True)
+    async def settle(self, timeout_s: float = SETTLE_S) -> None:
+        """Wait until every answer seen so far has been read (an answer not read in `timeout_s`
+        is given up, and counted as a trouble)."""
+        if not self._pending:
+            return
+        _done, late = await asyncio.wait(list(self._pending), timeout=timeout_s)
+        for task in late:
+            task.cancel()
+            self.troubles.append("接口应答没有读完")
 
     # --- reading what was recorded ---------------------------------------------------------------
 
