@@ -77,13 +77,14 @@ SCHEMA: dict[str, dict[str, str]] = {
     "options.province_flag": {"yes": STR, "no": STR},
     "transfers": _all(LOC, "search", "query", "table", "row", "revoke"),
     "approvals": {
-        **_all(LOC, "pane", "search", "query", "next_page"),
+        **_all(LOC, "pane", "search", "query", "next_page", "table"),
         "closed_states": LIST, "revoked_state": STR, "province_target": STR, "special_target": STR,
     },
+    "approvals.columns": _all(STR, "name", "created_at", "finished_at", "from_org", "to_org", "stage", "actions"),
     "widgets": _all(
         LOC, "form_item", "form_item_label", "form_item_content", "input", "select", "select_dropdown",
         "select_option", "select_empty", "message", "message_error", "message_box", "modal", "confirm",
-        "form_error", "loading",
+        "form_error", "loading", "column_header",
     ),
     "messages": _all(
         STR, "submitted", "duplicate", "expired", "busy", "confirm", "wrong_password", "captcha", "revoked",
@@ -100,6 +101,8 @@ SCHEMA: dict[str, dict[str, str]] = {
     "api.approvals": _all(
         STR, "rows", "total", "application_id", "name", "id_masked", "created_at", "stage_name", "target"
     ),
+    # `rpa check` (rpa/check/): what its read-only walk may click, type into and let through.
+    "check": _all(LIST, "safe_clicks", "safe_fills", "read_calls", "other_reads", "probe_names"),
 }
 # Option groups whose keys are canonical values; checked against vocabulary.toml instead.
 OPTION_GROUPS = ("reason", "study_type", "province")
@@ -194,12 +197,18 @@ class Catalog:
 
     # --- locators --------------------------------------------------------------------------
 
-    def locator(self, root: Page | Locator, dotted: str) -> Locator:
-        """Build the catalog's locator `section.key` under `root` (a page or a locator)."""
+    def locator(self, root: Page | Locator, dotted: str, text: str | None = None) -> Locator:
+        """Build the catalog's locator `section.key` under `root` (a page or a locator).
+
+        `text` replaces the text the locator looks for (its name, has_text, text, field,
+        placeholder or alt): how `rpa check` looks behind a label the portal renamed."""
         section, key = dotted.rsplit(".", 1)
         spec = self.data[section][key]
         if "within" in spec:
             root = self.locator(root, f"{section}.{spec['within']}")
+        if text is not None:
+            kind = next((k for k in ("name", "has_text", "text", "field", "placeholder", "alt") if k in spec), None)
+            spec = {**spec, kind: text} if kind else spec
         return self._build(root, spec)
 
     def field(self, root: Page | Locator, label: str) -> Locator:
@@ -367,9 +376,24 @@ def _check(where: str, raw: dict[str, Any], vocabulary: Vocabulary) -> dict[str,
         for key, value in table.items():
             if not isinstance(value, str) or not value.strip():
                 raise fail(f"的 [{section}] 中 {key!r} 应为非空文字，现为 {value!r}。")
+    _check_walk(fail, flat)
     for key in flat.pop("options", {}):
         raise fail(f"的 [options] 中有未知的键 {key!r}（选项文字应写在 [options.reason] 等小节中）。")
     return flat
+
+
+def _check_walk(fail, flat: dict[str, dict[str, Any]]) -> None:
+    """`[check]` names only keys the catalog has: locators (or form labels) to click or type
+    into, and `[api.paths]` keys for the read calls."""
+    for name in ("safe_clicks", "safe_fills"):
+        for dotted in flat["check"][name]:
+            section, _, key = dotted.rpartition(".")
+            known = SCHEMA.get(section, {}).get(key)
+            if known != LOC and not (section == "transfer.labels" and known == STR):
+                raise fail(f"的 [check] {name} 中 {dotted!r} 不是目录中的定位（如 \"menu.transfers\"）。")
+    for key in flat["check"]["read_calls"]:
+        if key not in SCHEMA["api.paths"]:
+            raise fail(f"的 [check] read_calls 中 {key!r} 不是 [api.paths] 中的键。")
 
 
 def _is_section(prefix: str, key: str, value: Any) -> bool:

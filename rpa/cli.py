@@ -251,6 +251,28 @@ def login(portal: Optional[str] = PortalOpt) -> None:
 
 
 @command()
+def check(
+    portal: Optional[str] = PortalOpt,
+    out: Path = typer.Option(Path("rpa-check"), "--out", "-o", help="写出 check.html、check.json 的目录（默认 rpa-check）",
+                             metavar="目录"),
+    capture: bool = typer.Option(False, "--capture", help="另写出给维护者的页面结构包 capture.zip（不含个人信息）"),
+    headed: bool = HeadedOpt,
+) -> None:
+    """只读检查门户是否与选择器目录一致（不提交、不修改任何内容），并指出要改哪一行。"""
+
+    def body() -> int:
+        from rpa.check import run_check
+        from rpa.credentials import with_password
+
+        settings = _settings(password=False, portal_url=portal, headless=False if headed else None)
+        if settings.username:  # (without an account only a saved session can sign in)
+            settings = with_password(settings, _console())
+        return run_check(settings, out, capture=capture, console=_console())
+
+    _run(body)
+
+
+@command()
 def demo() -> None:
     """启动本地模拟门户，先试运行再正式提交示例名单，并给出报告位置。"""
 

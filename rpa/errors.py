@@ -2,7 +2,9 @@
 
     RpaError                      base; `message` is Chinese and says how to fix
     ├── ConfigError               bad settings, job file or selector catalog (exit 2)
-    │   └── CredentialsMissing    no account or password and no saved session: rpa init / rpa login
+    │   ├── CredentialsMissing    no account or password and no saved session: rpa init / rpa login
+    │   └── CatalogDrift          the portal differs from the catalog where a run needs it
+    │                             (`rpa check`'s quick mode, before any row)
     ├── BatchFileError            the workbook can't be read at all (exit 2)
     ├── BusinessError             the row is wrong for the portal: never retried
     │   ├── OrgNotFound           a level of the target path is missing under its parent
@@ -50,6 +52,13 @@ class ConfigError(RpaError):
 
 class CredentialsMissing(ConfigError):
     kind = "credentials_missing"
+
+
+class CatalogDrift(ConfigError):
+    """The portal differs from the catalog in an entry the run needs (found by the quick check
+    before any row); the message names each entry, its candidate and the line to edit."""
+
+    kind = "catalog_drift"
 
 
 class BatchFileError(RpaError):

@@ -120,6 +120,7 @@ class PortalSession:
         self._renewing = asyncio.Lock()
         self.generation = 0  # bumped by every sign-in: contexts made before it are stale
         self.renewals = 0
+        self.signed_in_with: str | None = None  # "saved" or "password", once signed in
 
     # --- signing in ----------------------------------------------------------------------------
 
@@ -127,14 +128,16 @@ class PortalSession:
     def signed_in(self) -> bool:
         return self._state is not None
 
-    async def sign_in(self) -> None:
+    async def sign_in(self, *, walk: bool = True) -> None:
         """Make the session signed in.
 
         Reuses `settings.session_file` (saved storage state) when the portal still accepts it;
         otherwise signs in on the sign-in page with `settings.username` / `settings.password`
         in a context that records no trace, and saves the new state to the session file (0600).
 
-        The first sign-in of the session then walks from 个人首页 to 办理转出 (`check_way`).
+        The first sign-in of the session then walks from 个人首页 to 办理转出 (`check_way`),
+        unless `walk` is False (the caller walks the way itself: `rpa check`'s quick mode).
+        `signed_in_with` says how: "saved" (the session file) or "password".
 
         Raises `CaptchaRequired` when the sign-in page asks for a captcha (run `rpa login`),
         `ConfigError` for a wrong account or password, `PortalUnreachable` when nothing answers,
@@ -148,8 +151,10 @@ class PortalSession:
         if saved is not None and await self._state_is_valid(saved):
             self._state = saved
             self.generation += 1
+            self.signed_in_with = "saved"
             try:
-                await self.check_way()
+                if walk:
+                    await self.check_way()
                 return
             except SessionExpired:  # the portal's pages don't take the saved session after all
                 await self._drop_api_context()
@@ -158,7 +163,9 @@ class PortalSession:
         save_storage_state(self.settings.session_file, state)
         self._state = state
         self.generation += 1
-        await self.check_way()
+        self.signed_in_with = "password"
+        if walk:
+            await self.check_way()
 
     async def check_way(self) -> None:
         """Once per session: open 个人首页 and go to 办理转出 as the guides say (进入管理中心 →

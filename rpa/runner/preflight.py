@@ -1,4 +1,5 @@
-"""The preflight: sign in once, then check each row before a worker takes it.
+"""The preflight: sign in once (with `rpa check`'s quick check of the entries the run needs),
+then check each row before a worker takes it.
 
 Row by row it reconciles a maybe-sent row with the portal's history, checks that the member is
 in its branch and the target path in the portal's tree, and puts the row in the feed as soon as
@@ -77,13 +78,24 @@ class Preflight:
         finally:
             self.feed.close()
 
+    async def _sign_in(self) -> None:
+        """Sign in, then `rpa check`'s quick check of the entries this run needs (it walks the
+        way to 办理转出 too): a catalog entry the portal doesn't match stops the run here
+        (`CatalogDrift`, exit 2), before any row."""
+        from rpa.check import quick_check
+
+        session = self.session
+        await session.sign_in(walk=False)
+        if not session.way_checked:
+            await quick_check(session, [item.data for item in self.todo], self.job.mode)
+
     async def _check_rows(self) -> None:
         from rpa.portal.orgtree import OrgTree
         from rpa.portal.roster import Roster
         from rpa.runner.reconcile import settle
 
         job, session = self.job, self.session
-        await session_retrying(job, session)(session.sign_in)
+        await session_retrying(job, session)(self._sign_in)
         self.signed_in.set()
         tree = OrgTree(session, job.org_cache, retrying=session_retrying(job, session))
         roster = Roster(session, retrying=session_retrying(job, session))
