@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from playwright.async_api import Error as PlaywrightError
 
 from rpa.check.candidates import clean
+from rpa.files import private_dir
 from rpa.portal.widgets import WAIT_ERRORS
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def _is_page(root: Any) -> bool:
 async def shot(page: Page, path: Path) -> str | None:
     """A screenshot of the viewport with every non-label text and every input masked; the path
     written, or None when the page couldn't be shot."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)  # (output files are the secretary's only: 0700 / 0600)
     try:
         await page.evaluate(MARK_JS)
         await page.screenshot(path=str(path), mask=[page.locator("[data-rpa-mask]")], mask_color=_MASK_COLOR,
@@ -139,6 +140,8 @@ async def shot(page: Page, path: Path) -> str | None:
     finally:
         with contextlib.suppress(PlaywrightError):
             await page.evaluate(UNMARK_JS)
+    with contextlib.suppress(OSError):
+        path.chmod(0o600)
     return str(path)
 
 
