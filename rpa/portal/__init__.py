@@ -20,7 +20,8 @@ from rpa.portal.history import HistoryEntry, applications_of
 from rpa.portal.online import check_rows_online
 from rpa.portal.orgtree import OrgTree
 from rpa.portal.session import PortalSession
-from rpa.portal.transfer_form import SubmitResult, TransferForm
+from rpa.portal.submission import SubmitResult
+from rpa.portal.transfer_form import TransferForm
 
 __all__ = [
     "HistoryEntry",

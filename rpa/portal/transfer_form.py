@@ -26,7 +26,7 @@ from rpa.errors import ConfigError, FieldMismatch, MemberNotFound, OrgNotFound, 
 from rpa.portal.member_picker import member_picker
 from rpa.portal.navigation import Navigator
 from rpa.portal.org_picker import org_picker
-from rpa.portal.submission import SubmitResult, Submission  # noqa: F401 (SubmitResult: re-exported)
+from rpa.portal.submission import Submission
 from rpa.portal.widgets import WAIT_ERRORS, Select, first_line, portal_results, then_retry, url_path
 from rpa.vocabulary import Destination, TargetKind
 

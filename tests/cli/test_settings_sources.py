@@ -119,7 +119,6 @@ BAD_IN_JOB = {
     "session_file": ("5", "应为文字"),
     "selectors_dir": ("[]", "应为文字"),
     "catalog": ("[]", "应为文字"),
-    "breaker_pause_s": ('"soon"', "应为数字"),
     "max_attempts": ("0", "不能小于 1"),
     "circuit_breaker": ('"x"', "应为整数"),
     "breaker_pause_s": ('"later"', "应为数字"),

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import urllib.request
 
-import pytest
-
 from fixtures.mock_portal.client import MockClient, MockPortal, PortalSession
 from fixtures.mock_portal.seed import check_digit
 from mockcalls import BRANCH, CENTRAL, api, apply, members  # noqa: F401 (fixtures)

@@ -27,7 +27,8 @@ from rpa.errors import (
     SessionExpired,
 )
 from rpa.portal.session import PortalSession
-from rpa.portal.transfer_form import SubmitResult, TransferForm
+from rpa.portal.submission import SubmitResult
+from rpa.portal.transfer_form import TransferForm
 from rpa.portal.widgets import url_path
 
 HUBEI_SCHOOL = ["团湖北省委", "三峡大学团委"]
