@@ -32,19 +32,24 @@ SEND = ("请把 check.json 和 capture.zip（用 rpa check --capture 生成）�
         "这两个文件不含姓名、身份证号、手机号等个人信息；截图中除标签、按钮外的文字都已遮盖。")
 
 
+def _section_counts(outcome: CheckOutcome):
+    """(id, title, entries, counts by status, ok) for each section with entries; ok is False on
+    any drift, True when something was found, None when nothing could be seen."""
+    for sid, title in SECTIONS:
+        entries = [r for r in outcome.results if r.section == sid]
+        if entries:
+            counts = Counter(r.status for r in entries)
+            ok = False if sum(counts[s] for s in DRIFT) else (True if counts[Status.FOUND] else None)
+            yield sid, title, entries, counts, ok
+
+
 def _sections(outcome: CheckOutcome, walk: Walk | None, out: Path) -> list[dict[str, Any]]:
     shots = {}
     for visit in walk.visits if walk is not None else []:
         if visit.shot:
             shots.setdefault(visit.section, os.path.relpath(visit.shot, out))
     sections = []
-    for sid, title in SECTIONS:
-        entries = [r for r in outcome.results if r.section == sid]
-        if not entries:
-            continue
-        counts = Counter(r.status for r in entries)
-        drift = sum(counts[s] for s in DRIFT)
-        ok = False if drift else (True if counts[Status.FOUND] else None)
+    for sid, title, entries, counts, ok in _section_counts(outcome):
         sections.append({
             "id": sid, "title": title, "ok": ok, "mark": MARKS[ok],
             "counts": {s.value: counts[s] for s in Status}, "shot": shots.get(sid),
@@ -100,13 +105,9 @@ def print_summary(outcome: CheckOutcome, settings: Settings, console: Console) -
 
     counts = Counter(r.status for r in outcome.results)
     console.print(f"[bold]门户检查[/bold]：{escape(settings.portal_url)}（用时 {outcome.seconds:.1f} 秒）")
-    for sid, title in SECTIONS:
-        entries = [r for r in outcome.results if r.section == sid]
-        if not entries:
-            continue
-        c = Counter(r.status for r in entries)
-        drift = sum(c[s] for s in DRIFT)
-        mark = "[red]✗[/red]" if drift else ("[green]✓[/green]" if c[Status.FOUND] else "—")
+    marks = {False: "[red]✗[/red]", True: "[green]✓[/green]", None: "—"}
+    for _sid, title, _entries, c, ok in _section_counts(outcome):
+        mark = marks[ok]
         parts = [f"{STATUS_LABELS[s]} {c[s]}" for s in Status if c[s]]
         console.print(f"  {mark} {title}：{'，'.join(parts)}")
     if outcome.stopped:
