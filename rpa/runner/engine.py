@@ -50,9 +50,8 @@ async def _run_rows(job: Job, todo: list[Item], console: Console) -> int | None:
     from playwright.async_api import async_playwright
 
     from rpa.browser import launch
-    from rpa.portal.session import PortalSession
-
     from rpa.portal.orgtree import OrgCache
+    from rpa.portal.session import PortalSession
 
     catalog = catalog_for(job.settings)
     job.org_cache = OrgCache()  # one per event loop (its locks are asyncio's)
