@@ -29,10 +29,10 @@ from rpa.check.form import FormTour
 from rpa.check.seen import outline, shot
 from rpa.check.steps import Steps
 from rpa.check.traffic import Traffic
-from rpa.errors import PortalTimeout
+from rpa.errors import PortalBusy, PortalTimeout
 from rpa.portal.navigation import Navigator
 from rpa.portal.session import LOCALE, NO_ANIMATIONS_SCRIPT, VIEWPORT, is_unreachable, unreachable
-from rpa.portal.widgets import WAIT_ERRORS, first_line, url_path
+from rpa.portal.widgets import WAIT_ERRORS, first_line, then_retry, url_path
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page
@@ -176,6 +176,11 @@ class Walk:
             if check_session and seen in ("signin", "change_password"):
                 raise await nav.unexpected(seen, name, f"打开“{self.catalog.page_name(name)}”时，")
             if self.needs.quick and name == "personal" and seen is None:
+                await self.traffic.settle()
+                if self.traffic.troubles:
+                    # The page's own calls failed (busy, HTTP 5xx): the page may just not have
+                    # loaded, and its error message may be gone already. Worth another try.
+                    raise PortalBusy(then_retry(f"打开“个人首页”时门户接口出错（{'；'.join(self.traffic.troubles[:3])}）"))
                 # Before a run: the first page after sign-in unknown is most likely a WAF's or
                 # verification page, not a renamed landmark: stop as the session's way check does.
                 raise await nav.unexpected(seen, name, "登录后打开“个人首页”时，")

@@ -47,17 +47,20 @@ class Navigator:
 
     async def where(self, timeout_ms: float | None = None) -> str | None:
         """The page on show, once one of the known pages' landmarks shows; None when none does
-        within the timeout (a page the catalog doesn't describe). A portal that answers the page
-        with an error message instead (busy, HTTP 5xx) raises `PortalBusy`: that passes."""
+        within the timeout (a page the catalog doesn't describe). `timeout_ms=0` looks once,
+        without waiting. A portal that answers the page with an error message instead (busy,
+        HTTP 5xx) raises `PortalBusy`: that passes."""
         marks = [self.landmark(name) for name in PAGES]
         error = self.catalog.locator(self.page, "widgets.message_error").filter(visible=True)
-        anything = error
-        for mark in marks:
-            anything = anything.or_(mark)
-        try:
-            await anything.first.wait_for(timeout=self.timeout if timeout_ms is None else timeout_ms)
-        except WAIT_ERRORS:
-            return None
+        wait_ms = self.timeout if timeout_ms is None else timeout_ms
+        if wait_ms > 0:  # (to Playwright a timeout of 0 means none at all: it would wait for ever)
+            anything = error
+            for mark in marks:
+                anything = anything.or_(mark)
+            try:
+                await anything.first.wait_for(timeout=wait_ms)
+            except WAIT_ERRORS:
+                return None
         for name, mark in zip(PAGES, marks):
             if await mark.filter(visible=True).count():
                 return name

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from rpa.errors import BusinessError, DuplicateApplication, SessionExpired
+from rpa.errors import BusinessError, DuplicateApplication, PortalTimeout, SessionExpired
 from rpa.runlog import Status, mask_id
 from rpa.runner.guards import as_rpa_error, backoff, is_transient
 
@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from rpa.portal.session import PortalSession
     from rpa.runner.feed import RowFeed
     from rpa.runner.job import Item, Job
+
+
+def sign_in_budget_s(settings) -> float:
+    """How long signing in and the quick check may take: a dozen pages or so, every wait on
+    them bounded by timeout_ms; past this it is stuck, not slow."""
+    return max(120.0, settings.timeout_ms / 1000 * 12)
 
 
 def created_at(obj: object) -> str | None:
@@ -84,10 +90,14 @@ class Preflight:
         (`CatalogDrift`, exit 2), before any row."""
         from rpa.check import quick_check
 
-        session = self.session
-        await session.sign_in(walk=False)
-        if not session.way_checked:
-            await quick_check(session, [item.data for item in self.todo], self.job.mode)
+        session, budget = self.session, sign_in_budget_s(self.job.settings)
+        try:
+            async with asyncio.timeout(budget):
+                await session.sign_in(walk=False)
+                if not session.way_checked:
+                    await quick_check(session, [item.data for item in self.todo], self.job.mode)
+        except TimeoutError:
+            raise PortalTimeout(f"登录门户并检查页面超过 {int(budget)} 秒仍未完成（浏览器卡住），请稍后重试。") from None
 
     async def _check_rows(self) -> None:
         from rpa.portal.orgtree import OrgTree

@@ -6,6 +6,7 @@ what to do; a screenshot is saved; nothing is submitted. Real mock, real Chromiu
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import json
 import threading
@@ -15,6 +16,7 @@ import pytest
 from batchmaker import console_of, portal_env, records, rpa
 
 from rpa.demo import pick_members, plan_rows, write_batch
+from rpa.check import quick_check
 from rpa.errors import PasswordChangeRequired, PortalBusy, SessionExpired, UnexpectedPage
 from rpa.portal.session import PortalSession
 
@@ -173,4 +175,19 @@ async def test_a_busy_portal_on_the_walk_is_busy_not_an_unexpected_page(settings
 
     with pytest.raises(PortalBusy):
         await session.check_way()
+    await session.close()
+
+
+async def test_a_busy_portal_at_the_quick_check_before_a_run_is_busy_and_ends(settings, browser, portal, tmp_path):
+    # Longer than the portal's error message shows (3 s): the blank page it leaves is all the
+    # check finds. Once this waited for ever, and `rpa retry` hung before its first row.
+    slow = settings.model_copy(update={"timeout_ms": 5000})
+    session = PortalSession(slow, browser, evidence_dir=tmp_path)
+    await session.sign_in(walk=False)
+    portal.faults(error_rate=1)  # 个人首页's own call fails: the app stays on a blank page
+
+    with pytest.raises(PortalBusy, match="个人首页"):
+        async with asyncio.timeout(60):
+            await quick_check(session, [], "submit")
+    assert not (tmp_path / "portal-unexpected-page.png").exists()
     await session.close()
