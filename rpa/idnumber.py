@@ -9,7 +9,7 @@ import re
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
+ID_FORMAT_RE = re.compile(r"^\d{17}[\dX]$")
 
 
 def id_check_digit(first17: str) -> str:
@@ -20,7 +20,7 @@ def id_check_digit(first17: str) -> str:
 
 def check_id_number(id_number: str, today: dt.date | None = None) -> tuple[str, str] | None:
     """None when `id_number` (upper-case) is a valid 18-character ID; else (code, message)."""
-    if not _ID_RE.match(id_number):
+    if not ID_FORMAT_RE.match(id_number):
         return "id_format", (
             f"身份证号应为 18 位（17 位数字加 1 位数字或 X），现在是 {len(id_number)} 个字符或含有其他字符：请核对后重新填写。"
         )

@@ -54,7 +54,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rpa.batch import Col, CheckedRow, RowError, RowStatus, SheetRow, TransferRow
-from rpa.idnumber import _ID_RE, check_id_number
+from rpa.idnumber import ID_FORMAT_RE, check_id_number
 from rpa.vocabulary import Destination, Retention, TargetKind, Vocabulary, fold
 
 REMARK_MAX = 100
@@ -203,7 +203,7 @@ def _clean_id(sheet_row: SheetRow, columns: dict[Col, int]) -> str | None:
     if not isinstance(value, str):
         return None
     value = value.strip().upper()
-    return value if _ID_RE.match(value) else None
+    return value if ID_FORMAT_RE.match(value) else None
 
 
 def check_row(

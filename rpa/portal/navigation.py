@@ -20,7 +20,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from rpa.catalog import PAGES
 from rpa.errors import PasswordChangeRequired, PortalBusy, SessionExpired, UnexpectedPage
-from rpa.portal.widgets import WAIT_ERRORS, then_retry
+from rpa.portal.widgets import WAIT_ERRORS, shown_texts, then_retry
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
@@ -64,7 +64,7 @@ class Navigator:
         for name, mark in zip(PAGES, marks):
             if await mark.filter(visible=True).count():
                 return name
-        shown = "；".join(t.strip() for t in await error.all_inner_texts())
+        shown = await shown_texts(error)
         if shown:
             raise PortalBusy(then_retry(f"门户报错：{shown}"))
         return None

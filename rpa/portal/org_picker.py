@@ -27,7 +27,7 @@ from playwright.async_api import expect
 
 from rpa.errors import OrgNotFound, PortalBusy, PortalTimeout, RpaError
 from rpa.portal.orgtree import OrgNode, level_of
-from rpa.portal.widgets import TOP_LEVEL, Select, exact, portal_results, request_form, then_retry, url_path
+from rpa.portal.widgets import TOP_LEVEL, Select, exact, portal_results, request_form, shown_texts, then_retry, url_path
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page, Response
@@ -162,7 +162,7 @@ class OrgPicker:
         error = self.catalog.locator(self.page, "widgets.message_error").filter(visible=True)
         await target.or_(error).first.wait_for(timeout=self.timeout)
         if not await target.count() or not await target.first.is_visible():
-            shown = "；".join(t.strip() for t in await error.all_inner_texts())
+            shown = await shown_texts(error)
             raise PortalBusy(then_retry(f"门户没能载入组织树的这一级：{shown or '无说明'}"))
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from playwright.async_api import Error as PlaywrightError
 
 from rpa.errors import AnswerLost, DuplicateApplication, PortalBusy, PortalRejected, PortalTimeout, SessionExpired
-from rpa.portal.widgets import WAIT_ERRORS, first_line, read_answer, then_retry, url_path
+from rpa.portal.widgets import WAIT_ERRORS, first_line, read_answer, shown_texts, then_retry, url_path
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Request, Response
@@ -70,7 +70,7 @@ class Submission:
         except PlaywrightError as exc:
             raise PortalTimeout(f"{label}：点击“提交”时页面出错（{first_line(exc)}），申请未发出，请稍后重试。") from None
         if not await box.is_visible():
-            errors = "；".join(t.strip() for t in await form_error.all_inner_texts())
+            errors = await shown_texts(form_error)
             raise PortalRejected(f"{label}：门户页面的表单校验未通过，申请未发出：{errors}")
 
         apply_url = catalog.api_path("apply")

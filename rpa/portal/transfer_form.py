@@ -27,7 +27,7 @@ from rpa.portal.member_picker import member_picker
 from rpa.portal.navigation import Navigator
 from rpa.portal.org_picker import org_picker
 from rpa.portal.submission import Submission
-from rpa.portal.widgets import WAIT_ERRORS, Select, first_line, portal_results, then_retry, url_path
+from rpa.portal.widgets import WAIT_ERRORS, Select, first_line, portal_results, shown_texts, then_retry, url_path
 from rpa.vocabulary import Destination, TargetKind
 
 if TYPE_CHECKING:
@@ -234,7 +234,7 @@ class TransferForm(Submission):
                 if await self.signin_form.is_visible():
                     raise SessionExpired("门户登录已超时（打开“办理转出”时跳转到了登录页）。")
                 if not await landmark.is_visible():
-                    shown = "；".join(t.strip() for t in await error.all_inner_texts())
+                    shown = await shown_texts(error)
                     raise PortalBusy(then_retry(f"打开“办理转出”时门户报错：{shown or '无说明'}"))
             await portal_results(await info.value, self.catalog, self.catalog.call("branch_list"))
             await self.picker.ready.wait_for(timeout=self.timeout)
@@ -400,7 +400,7 @@ class TransferForm(Submission):
     async def _raise_if_portal_error(self, when: str) -> None:
         error = self.catalog.locator(self.page, "widgets.message_error").filter(visible=True)
         if await error.count():
-            shown = "；".join(t.strip() for t in await error.all_inner_texts())
+            shown = await shown_texts(error)
             raise PortalBusy(then_retry(f"{when}门户报错：{shown}"))
 
     async def _raise_if_signed_out(self) -> None:

@@ -182,6 +182,11 @@ class Select(_Widget):
         await self.dropdown.first.wait_for(state="hidden", timeout=self.timeout)
 
 
+async def shown_texts(locator: Locator) -> str:
+    """The texts the locator's elements show (a portal's error messages), joined with "；"."""
+    return "；".join(t.strip() for t in await locator.all_inner_texts())
+
+
 def then_retry(said: str) -> str:
     """What the portal said, then "try again later" — unless it says so itself (its own words,
     such as "系统繁忙，请稍后再试", must not be followed by the same advice twice)."""
