@@ -34,7 +34,7 @@ LOG_NAME = "run.jsonl"
 META_NAME = "run.json"
 
 # An 18-character mainland ID number anywhere in a text (not inside a longer run of digits).
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+ID_IN_TEXT_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
 
 
 class Status(str, enum.Enum):
@@ -93,7 +93,7 @@ def scrub(text: str | None, secrets: tuple[str, ...] = ()) -> str | None:
     """Mask every ID number in `text` and blank out any of `secrets` (e.g. the password)."""
     if text is None:
         return None
-    out = _ID_RE.sub(lambda m: mask_id(m.group(0)), str(text))
+    out = ID_IN_TEXT_RE.sub(lambda m: mask_id(m.group(0)), str(text))
     for secret in secrets:
         if secret and len(secret) >= 4:
             out = out.replace(secret, "******")

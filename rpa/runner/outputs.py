@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rpa.errors import OutputLocked
-from rpa.runlog import _ID_RE, RunRecord, mask_id
+from rpa.runlog import ID_IN_TEXT_RE, RunRecord, mask_id
 
 if TYPE_CHECKING:
     from rpa.runner.job import Job
@@ -59,7 +59,7 @@ def scrub_trace(path: Path, secrets: tuple[str, ...] = ()) -> None:
     numbers; SPEC §5 allows them only in results.xlsx and register.xlsx.
     """
     tmp = path.with_suffix(".zip.part")
-    id_re = re.compile(_ID_RE.pattern.encode())
+    id_re = re.compile(ID_IN_TEXT_RE.pattern.encode())
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info)
