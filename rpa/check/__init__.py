@@ -132,24 +132,33 @@ async def check_portal(settings: Settings, out: Path, *, capture: bool = False, 
     return outcome
 
 
-async def quick_check(session: PortalSession, rows: list[TransferRow], mode: str) -> None:
+async def quick_check(session: PortalSession, rows: list[TransferRow], mode: str,
+                      confirmed: set[str] | None = None) -> None:
     """Before a run's first row: walk to 办理转出 (this is also the session's way check) and
     look at the entries the rows need. Raises `CatalogDrift` naming each one that differs, its
-    candidate and the line to edit; the portal's own errors (expired, unexpected page…) as usual."""
+    candidate and the line to edit; the portal's own errors (expired, unexpected page…) as usual.
+
+    `confirmed` keeps the entries found across tries of the check: on a busy portal each try
+    may miss another entry (its call failed), and an entry the portal has shown once is there."""
+    from rpa.check.entries import Status
     from rpa.check.needs import Needs
     from rpa.check.walk import Walk
+    from rpa.portal.widgets import then_retry
 
     catalog = session.catalog
+    confirmed = set() if confirmed is None else confirmed
     needs = Needs.for_rows(catalog, rows, mode)
     walk = Walk(session.settings, catalog, needs, None, evidence_dir=session.evidence_dir)
     await walk.tour(session)
     troubles = walk.traffic.troubles
     if walk.traffic.expired:
         raise SessionExpired("检查门户时登录已超时。")
-    drift = [r for r in walk.checks.finish(needs.keys, only=needs.keys) if r.drift]
+    results = walk.checks.finish(needs.keys, only=needs.keys)
+    confirmed.update(r.key for r in results if r.status is Status.FOUND)
+    drift = [r for r in results if r.drift and r.key not in confirmed]
     if drift and troubles:
         # What looked missing may only have failed to load: a transient error, tried again.
-        raise PortalBusy(f"检查门户时有接口出错（{'；'.join(troubles[:3])}），请稍后重试。")
+        raise PortalBusy(then_retry(f"检查门户时有接口出错（{'；'.join(troubles[:3])}）"))
     if drift:
         lines = "\n".join(f"{i}. {r.message()}" for i, r in enumerate(drift, 1))
         raise CatalogDrift(

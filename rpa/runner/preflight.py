@@ -65,6 +65,7 @@ class Preflight:
     def __init__(self, job: Job, session: PortalSession, todo: list[Item], feed: RowFeed) -> None:
         self.job, self.session, self.todo, self.feed = job, session, todo, feed
         self.signed_in = asyncio.Event()
+        self.confirmed: set[str] = set()  # catalog entries the quick check has found, over its tries
         self.error: BaseException | None = None
 
     def named_error(self) -> BaseException | None:
@@ -95,7 +96,7 @@ class Preflight:
             async with asyncio.timeout(budget):
                 await session.sign_in(walk=False)
                 if not session.way_checked:
-                    await quick_check(session, [item.data for item in self.todo], self.job.mode)
+                    await quick_check(session, [item.data for item in self.todo], self.job.mode, self.confirmed)
         except TimeoutError:
             raise PortalTimeout(f"登录门户并检查页面超过 {int(budget)} 秒仍未完成（浏览器卡住），请稍后重试。") from None
 
