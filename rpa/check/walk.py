@@ -168,7 +168,16 @@ class Walk:
         """Recognise the page `name` by its landmark (and its path); raise when the portal
         shows the sign-in page or 修改密码 instead."""
         mark = s.loc(f"landmarks.{name}")
-        on = await s.shows(mark, self.timeout)
+        wait_ms = self.timeout
+        if self.needs.quick and name == "personal":
+            # Before a run: a 个人首页 that shows the portal's error instead (busy) is PortalBusy
+            # at once, not after the whole wait.
+            try:
+                await nav.where()
+            except PortalBusy as exc:
+                raise PortalBusy(f"打开“个人首页”时{exc.message}") from None
+            wait_ms = 0
+        on = await s.shows(mark, wait_ms)
         if on:
             self.checks.found(f"landmarks.{name}", section)
         else:

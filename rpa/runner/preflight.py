@@ -36,9 +36,9 @@ def created_at(obj: object) -> str | None:
     return None if value is None else str(value)
 
 
-def session_retrying(job: Job, session: PortalSession) -> AsyncRetrying:
-    """Retries for one portal call: transient errors with backoff; an expired session is
-    renewed (once for everyone) before the next try."""
+def session_retrying(job: Job, session: PortalSession, *, attempts: int | None = None) -> AsyncRetrying:
+    """Retries for one portal call (`attempts`, else settings.max_attempts): transient errors
+    with backoff; an expired session is renewed (once for everyone) before the next try."""
     seen = {"generation": session.generation}
 
     def before(_state: RetryCallState) -> None:
@@ -49,7 +49,7 @@ def session_retrying(job: Job, session: PortalSession) -> AsyncRetrying:
             await session.renew(seen["generation"])
 
     return AsyncRetrying(
-        stop=stop_after_attempt(job.settings.max_attempts),
+        stop=stop_after_attempt(attempts or job.settings.max_attempts),
         wait=backoff(),
         retry=retry_if_exception(is_transient),
         before=before,
@@ -106,7 +106,9 @@ class Preflight:
         from rpa.runner.reconcile import settle
 
         job, session = self.job, self.session
-        await session_retrying(job, session)(self._sign_in)
+        # Twice a step's tries: giving up here stops the whole run, and the check only reads
+        # (each try also keeps what the ones before it found).
+        await session_retrying(job, session, attempts=2 * job.settings.max_attempts)(self._sign_in)
         self.signed_in.set()
         tree = OrgTree(session, job.org_cache, retrying=session_retrying(job, session))
         roster = Roster(session, retrying=session_retrying(job, session))

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from batchmaker import console_of, portal_env, records, rpa
 
-from rpa.demo import pick_members, plan_rows, write_batch
+from rpa.catalog import catalog_for
 from rpa.check import quick_check
+from rpa.demo import pick_members, plan_rows, write_batch
 from rpa.errors import PasswordChangeRequired, PortalBusy, SessionExpired, UnexpectedPage
+from rpa.portal.navigation import Navigator
 from rpa.portal.session import PortalSession
 
 ARMY = {"毕业去向": "参军入伍", "转入组织是否属于北京/广东/福建": "否"}
@@ -178,9 +180,22 @@ async def test_a_busy_portal_on_the_walk_is_busy_not_an_unexpected_page(settings
     await session.close()
 
 
+async def test_a_look_at_a_page_without_waiting_ends_at_once(settings, browser):
+    # To Playwright a timeout of 0 means none: this look once waited for ever on a blank page,
+    # and `rpa retry` hung before its first row.
+    context = await browser.new_context(base_url=settings.portal_url)
+    page = await context.new_page()
+    await page.goto("/__mock__/clock")  # no page of the portal's
+    nav = Navigator(page, catalog_for(settings), settings.timeout_ms)
+
+    async with asyncio.timeout(5):
+        assert await nav.where(timeout_ms=0) is None
+    await context.close()
+
+
 async def test_a_busy_portal_at_the_quick_check_before_a_run_is_busy_and_ends(settings, browser, portal, tmp_path):
-    # Longer than the portal's error message shows (3 s): the blank page it leaves is all the
-    # check finds. Once this waited for ever, and `rpa retry` hung before its first row.
+    # Longer than the portal's error message shows (3 s): a wait for the page alone would find
+    # a blank page, and no message any more.
     slow = settings.model_copy(update={"timeout_ms": 5000})
     session = PortalSession(slow, browser, evidence_dir=tmp_path)
     await session.sign_in(walk=False)
