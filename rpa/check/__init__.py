@@ -133,13 +133,15 @@ async def check_portal(settings: Settings, out: Path, *, capture: bool = False, 
 
 
 async def quick_check(session: PortalSession, rows: list[TransferRow], mode: str,
-                      confirmed: set[str] | None = None) -> None:
+                      confirmed: set[str] | None = None, *, busy_ok: bool = False) -> list[str]:
     """Before a run's first row: walk to 办理转出 (this is also the session's way check) and
     look at the entries the rows need. Raises `CatalogDrift` naming each one that differs, its
     candidate and the line to edit; the portal's own errors (expired, unexpected page…) as usual.
 
     `confirmed` keeps the entries found across tries of the check: on a busy portal each try
-    may miss another entry (its call failed), and an entry the portal has shown once is there."""
+    may miss another entry (its call failed), and an entry the portal has shown once is there.
+    With `busy_ok` (the last try), entries that look different while the portal's calls failed
+    are returned, not checked, instead of `PortalBusy`; else the list is empty."""
     from rpa.check.entries import Status
     from rpa.check.needs import Needs
     from rpa.check.walk import Walk
@@ -158,6 +160,8 @@ async def quick_check(session: PortalSession, rows: list[TransferRow], mode: str
     drift = [r for r in results if r.drift and r.key not in confirmed]
     if drift and troubles:
         # What looked missing may only have failed to load: a transient error, tried again.
+        if busy_ok:
+            return [r.key for r in drift]
         raise PortalBusy(then_retry(f"检查门户时有接口出错（{'；'.join(troubles[:3])}）"))
     if drift:
         lines = "\n".join(f"{i}. {r.message()}" for i, r in enumerate(drift, 1))
@@ -165,3 +169,4 @@ async def quick_check(session: PortalSession, rows: list[TransferRow], mode: str
             f"门户与选择器目录（{catalog.where}）不一致，本次需要用到的 {len(drift)} 项对不上，"
             f"没有办理任何一行：\n{lines}\n改好后重新运行；运行 rpa check 可得到完整的检查报告。")
     session.way_checked = True
+    return []

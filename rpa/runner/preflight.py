@@ -36,9 +36,9 @@ def created_at(obj: object) -> str | None:
     return None if value is None else str(value)
 
 
-def session_retrying(job: Job, session: PortalSession, *, attempts: int | None = None) -> AsyncRetrying:
-    """Retries for one portal call (`attempts`, else settings.max_attempts): transient errors
-    with backoff; an expired session is renewed (once for everyone) before the next try."""
+def session_retrying(job: Job, session: PortalSession) -> AsyncRetrying:
+    """Retries for one portal call: transient errors with backoff; an expired session is
+    renewed (once for everyone) before the next try."""
     seen = {"generation": session.generation}
 
     def before(_state: RetryCallState) -> None:
@@ -49,7 +49,7 @@ def session_retrying(job: Job, session: PortalSession, *, attempts: int | None =
             await session.renew(seen["generation"])
 
     return AsyncRetrying(
-        stop=stop_after_attempt(attempts or job.settings.max_attempts),
+        stop=stop_after_attempt(job.settings.max_attempts),
         wait=backoff(),
         retry=retry_if_exception(is_transient),
         before=before,
@@ -66,6 +66,7 @@ class Preflight:
         self.job, self.session, self.todo, self.feed = job, session, todo, feed
         self.signed_in = asyncio.Event()
         self.confirmed: set[str] = set()  # catalog entries the quick check has found, over its tries
+        self.sign_in_tries = 0
         self.error: BaseException | None = None
 
     def named_error(self) -> BaseException | None:
@@ -91,14 +92,22 @@ class Preflight:
         (`CatalogDrift`, exit 2), before any row."""
         from rpa.check import quick_check
 
-        session, budget = self.session, sign_in_budget_s(self.job.settings)
+        job, session, budget = self.job, self.session, sign_in_budget_s(self.job.settings)
+        self.sign_in_tries += 1
         try:
             async with asyncio.timeout(budget):
                 await session.sign_in(walk=False)
-                if not session.way_checked:
-                    await quick_check(session, [item.data for item in self.todo], self.job.mode, self.confirmed)
+                if session.way_checked:
+                    return
+                # On the last try a busy portal no longer stops the run: the rows meet the
+                # same pages, with tries of their own.
+                unchecked = await quick_check(session, [item.data for item in self.todo], job.mode, self.confirmed,
+                                              busy_ok=self.sign_in_tries >= job.settings.max_attempts)
         except TimeoutError:
             raise PortalTimeout(f"登录门户并检查页面超过 {int(budget)} 秒仍未完成（浏览器卡住），请稍后重试。") from None
+        if unchecked:
+            job.notes.append(f"门户繁忙，开始办理前的页面检查没有做完（{len(unchecked)} 项未能核对），已直接开始办理。"
+                             "若有行因页面与目录不符而未成功，请运行 rpa check 检查门户。")
 
     async def _check_rows(self) -> None:
         from rpa.portal.orgtree import OrgTree
@@ -106,9 +115,7 @@ class Preflight:
         from rpa.runner.reconcile import settle
 
         job, session = self.job, self.session
-        # Twice a step's tries: giving up here stops the whole run, and the check only reads
-        # (each try also keeps what the ones before it found).
-        await session_retrying(job, session, attempts=2 * job.settings.max_attempts)(self._sign_in)
+        await session_retrying(job, session)(self._sign_in)
         self.signed_in.set()
         tree = OrgTree(session, job.org_cache, retrying=session_retrying(job, session))
         roster = Roster(session, retrying=session_retrying(job, session))
