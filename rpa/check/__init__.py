@@ -144,6 +144,7 @@ async def quick_check(session: PortalSession, rows: list[TransferRow], mode: str
     are returned, not checked, instead of `PortalBusy`; else the list is empty."""
     from rpa.check.entries import Status
     from rpa.check.needs import Needs
+    from rpa.check.traffic import quote_troubles
     from rpa.check.walk import Walk
     from rpa.portal.widgets import then_retry
 
@@ -162,7 +163,7 @@ async def quick_check(session: PortalSession, rows: list[TransferRow], mode: str
         # What looked missing may only have failed to load: a transient error, tried again.
         if busy_ok:
             return [r.key for r in drift]
-        raise PortalBusy(then_retry(f"检查门户时有接口出错（{'；'.join(troubles[:3])}）"))
+        raise PortalBusy(then_retry(f"检查门户时有接口出错（{quote_troubles(troubles)}）"))
     if drift:
         lines = "\n".join(f"{i}. {r.message()}" for i, r in enumerate(drift, 1))
         raise CatalogDrift(

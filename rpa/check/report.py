@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from rpa.check.entries import DRIFT, SECTIONS, STATUS_LABELS, Status
 from rpa.check.lines import display_path
+from rpa.check.traffic import quote_troubles
 from rpa.files import write_private_text
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def print_summary(outcome: CheckOutcome, settings: Settings, console: Console) -
     if outcome.stopped:
         console.print(f"[red]检查没有走完：{escape(outcome.stopped)}[/red]")
     if outcome.troubles:
-        console.print(f"[yellow]检查时门户接口出错 {len(outcome.troubles)} 次（{escape('；'.join(outcome.troubles[:3]))}）："
+        console.print(f"[yellow]检查时门户接口出错 {len(outcome.troubles)} 次（{escape(quote_troubles(outcome.troubles))}）："
                       "标为“未找到”的条目可能只是因此没看到，请稍后重新检查。[/yellow]")
     drift = [r for r in outcome.results if r.drift]
     if drift:

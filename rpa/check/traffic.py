@@ -37,6 +37,13 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 QUIET_S = 0.25
 # How long the answers' bodies may take to read once the walk is done with a page (s).
 SETTLE_S = 5.0
+# How many of the portal's errors a message quotes.
+TROUBLES_QUOTED = 3
+
+
+def quote_troubles(troubles: list[str]) -> str:
+    """The first of the portal's errors during a walk, for a message (joined with "；")."""
+    return "；".join(troubles[:TROUBLES_QUOTED])
 
 
 @dataclass

@@ -28,7 +28,7 @@ from rpa.check.entries import Checks, Status
 from rpa.check.form import FormTour
 from rpa.check.seen import outline, shot
 from rpa.check.steps import Steps
-from rpa.check.traffic import Traffic
+from rpa.check.traffic import Traffic, quote_troubles
 from rpa.errors import PortalBusy, PortalTimeout
 from rpa.portal.navigation import Navigator
 from rpa.portal.session import LOCALE, NO_ANIMATIONS_SCRIPT, VIEWPORT, is_unreachable, unreachable
@@ -189,7 +189,7 @@ class Walk:
                 if self.traffic.troubles:
                     # The page's own calls failed (busy, HTTP 5xx): the page may just not have
                     # loaded, and its error message may be gone already. Worth another try.
-                    raise PortalBusy(then_retry(f"打开“个人首页”时门户接口出错（{'；'.join(self.traffic.troubles[:3])}）"))
+                    raise PortalBusy(then_retry(f"打开“个人首页”时门户接口出错（{quote_troubles(self.traffic.troubles)}）"))
                 # Before a run: the first page after sign-in unknown is most likely a WAF's or
                 # verification page, not a renamed landmark: stop as the session's way check does.
                 raise await nav.unexpected(seen, name, "登录后打开“个人首页”时，")
