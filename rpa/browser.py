@@ -36,6 +36,12 @@ LAUNCH_ARGS = [
     "--no-first-run",
     "--js-flags=--max-old-space-size=64 --max-semi-space-size=4",
 ]
+# Node options for Playwright's driver (it inherits this process's environment). V8 lets a
+# young generation grow to 16 MB per semi-space (~50 MB in all) in a process that allocates a
+# lot and keeps little, as the driver does relaying a page's traffic; capped at 1 MB the driver
+# took 131 MB of PSS instead of 187 (40 rows at concurrency 2) for the same CPU time. The old
+# generation is not capped: a driver that outgrew a cap would crash in the middle of a batch.
+DRIVER_NODE_OPTIONS = "--max-semi-space-size=1"
 SYSTEM_BROWSERS = [
     "chromium",
     "chromium-browser",
@@ -149,6 +155,17 @@ def choose_browser(settings: Settings, *, headless: bool | None = None) -> Brows
             "或设置 RPA_BROWSER_PATH 指向浏览器程序，或运行 make setup。"
         )
     return choice
+
+
+def start_playwright():
+    """`async with start_playwright() as playwright:` Playwright's driver, with DRIVER_NODE_OPTIONS
+    added to any NODE_OPTIONS the user has (theirs come last, so they win)."""
+    from playwright.async_api import async_playwright
+
+    theirs = os.environ.get("NODE_OPTIONS", "")
+    if DRIVER_NODE_OPTIONS not in theirs:
+        os.environ["NODE_OPTIONS"] = f"{DRIVER_NODE_OPTIONS} {theirs}".strip()
+    return async_playwright()
 
 
 async def launch(playwright: Playwright, settings: Settings, *, headless: bool | None = None) -> Browser:

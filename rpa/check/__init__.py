@@ -81,9 +81,8 @@ async def check_portal(settings: Settings, out: Path, *, capture: bool = False, 
     `browser`: an open browser to use (tests); else one is launched and closed. `observe`: see
     `Walk`."""
     from playwright.async_api import Error as PlaywrightError
-    from playwright.async_api import async_playwright
 
-    from rpa.browser import launch
+    from rpa.browser import launch, start_playwright
     from rpa.catalog import catalog_for
     from rpa.check.needs import Needs
     from rpa.check.report import write_report
@@ -117,7 +116,7 @@ async def check_portal(settings: Settings, out: Path, *, capture: bool = False, 
     if browser is not None:
         await body(browser)
     else:
-        async with async_playwright() as playwright:
+        async with start_playwright() as playwright:
             own = await launch(playwright, settings)
             try:
                 await body(own)

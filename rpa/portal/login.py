@@ -48,12 +48,11 @@ def interactive_login(
 
 
 async def _login(settings: Settings, console: Any, headless: bool, timeout_ms: float, secretary) -> int:
-    from playwright.async_api import async_playwright
 
-    from rpa.browser import launch
+    from rpa.browser import launch, start_playwright
 
     catalog = catalog_for(settings)
-    async with async_playwright() as playwright:
+    async with start_playwright() as playwright:
         browser = await launch(playwright, settings, headless=headless)
         try:
             context = await browser.new_context(base_url=settings.portal_url, locale=LOCALE, viewport=VIEWPORT)  # type: ignore[arg-type]

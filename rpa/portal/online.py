@@ -32,15 +32,14 @@ def check_rows_online(settings: Settings, rows: list[TransferRow]) -> dict[int, 
 
 
 async def _check(settings: Settings, rows: list[TransferRow]) -> dict[int, list[Problem]]:
-    from playwright.async_api import async_playwright
 
-    from rpa.browser import launch
+    from rpa.browser import launch, start_playwright
     from rpa.portal.orgtree import OrgTree
     from rpa.portal.roster import Roster
     from rpa.portal.session import PortalSession
 
     problems: dict[int, list[Problem]] = {}
-    async with async_playwright() as playwright:
+    async with start_playwright() as playwright:
         browser = await launch(playwright, settings)
         try:
             session = PortalSession(settings, browser)

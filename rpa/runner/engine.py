@@ -47,15 +47,14 @@ def run_rows(job: Job, todo: list[Item], console: Console) -> int | None:
 
 
 async def _run_rows(job: Job, todo: list[Item], console: Console) -> int | None:
-    from playwright.async_api import async_playwright
 
-    from rpa.browser import launch
+    from rpa.browser import launch, start_playwright
     from rpa.portal.orgtree import OrgCache
     from rpa.portal.session import PortalSession
 
     catalog = catalog_for(job.settings)
     job.org_cache = OrgCache()  # one per event loop (its locks are asyncio's)
-    async with async_playwright() as playwright:
+    async with start_playwright() as playwright:
         browser = await launch(playwright, job.settings)
         session = PortalSession(job.settings, browser, catalog, evidence_dir=job.out / SCREENSHOTS)
         try:

@@ -20,6 +20,7 @@ from batchmaker import (
     wait_for_records,
     why,
 )
+from rpa.browser import DRIVER_NODE_OPTIONS
 from rpa.demo import pick_members, plan_rows, write_batch
 from rpa.runlog import RunMeta, file_sha256, now_iso
 
@@ -32,6 +33,13 @@ def batch_of(tmp_path: Path, portal, plan: list[dict], *, start: int = 0) -> tup
 def environ(pid: int) -> bytes:
     try:
         return Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return b""
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
 
@@ -69,6 +77,7 @@ def test_the_password_reaches_neither_the_driver_nor_the_browser(tmp_path, porta
     try:
         assert wait_for_records(tmp_path / "out", "started", 1, proc), why(tmp_path / "out")
         children = {pid: environ(pid) for pid in descendants(proc.pid) if pid != proc.pid}
+        commands = {pid: cmdline(pid) for pid in children}
         assert proc.wait(timeout=240) == 0
     finally:
         if proc.poll() is None:
@@ -78,6 +87,9 @@ def test_the_password_reaches_neither_the_driver_nor_the_browser(tmp_path, porta
     assert read, "no child process environment could be read"
     password = account["password"].encode()
     assert [pid for pid, env_bytes in read.items() if b"RPA_PASSWORD" in env_bytes or password in env_bytes] == []
+    # What the driver did get: the Node option that keeps its young generation small.
+    drivers = [env_bytes for pid, env_bytes in read.items() if b"run-driver" in commands[pid]]
+    assert drivers and all(b"NODE_OPTIONS=" + DRIVER_NODE_OPTIONS.encode() in env.split(b"\0") for env in drivers)
 
 
 def test_a_row_whose_log_line_is_garbled_is_looked_up_before_it_is_clicked_again(
