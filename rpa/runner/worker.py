@@ -54,8 +54,10 @@ if TYPE_CHECKING:
 # Rows a worker drives through one page before it closes it and opens a new one. Playwright's
 # driver keeps what it learns of every request a page makes until the page closes: it grew
 # ~0.2–0.3 MB a row (8 KB a request, measured over 16,000 requests) and stayed flat with a new
-# page every 4,000 requests. Over a batch of 5,000 rows it would otherwise grow by > 1 GB.
-PAGE_ROWS = 200
+# page every 4,000 requests. Over a batch of 5,000 rows it would otherwise grow by > 1 GB. Every
+# 40 rows keeps that near 10 MB a worker. A new page costs one load of the form; 40 is below the
+# form's own reload (TransferForm.reload_every, 50), so a page is closed before that comes due.
+PAGE_ROWS = 40
 # Traces keep actions and network only: a screencast (every frame encoded) or DOM snapshots
 # (around every action) cost a quarter to a half of a row's CPU on every row, failed or not, and
 # the failure screenshot (screenshots/row-N.png) already shows the page as it was.
