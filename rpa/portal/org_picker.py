@@ -27,7 +27,7 @@ from playwright.async_api import expect
 
 from rpa.errors import OrgNotFound, PortalBusy, PortalTimeout, RpaError
 from rpa.portal.orgtree import OrgNode, level_of
-from rpa.portal.widgets import TOP_LEVEL, Select, exact, portal_results, request_form, shown_texts, then_retry, url_path
+from rpa.portal.widgets import TOP_LEVEL, Select, dom_click, exact, portal_results, request_form, shown_texts, then_retry, url_path
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page, Response
@@ -189,7 +189,7 @@ class OrgCascader(OrgPicker):
         return (await self.input.input_value()).strip()
 
     async def _open(self) -> None:
-        await self.widgets.click()
+        await dom_click(self.widgets, self.timeout)
         await self.popper.wait_for(timeout=self.timeout)
 
     async def _settle(self, shown: str) -> None:
@@ -200,9 +200,9 @@ class OrgCascader(OrgPicker):
         node = self.nodes(level).filter(has=label).first
         await self._shown(node)
         if last:
-            await node.locator(self.catalog.css("org_picker.node_radio")).click()
+            await dom_click(node.locator(self.catalog.css("org_picker.node_radio")), self.timeout)
         else:
-            await node.click()  # expands it: the page loads the level below (once per page)
+            await dom_click(node, self.timeout)  # expands it: the page loads the level below (once per page)
 
     async def _close(self) -> None:
         """Close the popper: Escape on the cascader's own input (its keydown handler)."""
