@@ -48,7 +48,6 @@ def interactive_login(
 
 
 async def _login(settings: Settings, console: Any, headless: bool, timeout_ms: float, secretary) -> int:
-
     from rpa.browser import launch, start_playwright
 
     catalog = catalog_for(settings)

@@ -32,7 +32,6 @@ def check_rows_online(settings: Settings, rows: list[TransferRow]) -> dict[int, 
 
 
 async def _check(settings: Settings, rows: list[TransferRow]) -> dict[int, list[Problem]]:
-
     from rpa.browser import launch, start_playwright
     from rpa.portal.orgtree import OrgTree
     from rpa.portal.roster import Roster

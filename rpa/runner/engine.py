@@ -47,7 +47,6 @@ def run_rows(job: Job, todo: list[Item], console: Console) -> int | None:
 
 
 async def _run_rows(job: Job, todo: list[Item], console: Console) -> int | None:
-
     from rpa.browser import launch, start_playwright
     from rpa.portal.orgtree import OrgCache
     from rpa.portal.session import PortalSession

@@ -30,16 +30,10 @@ def batch_of(tmp_path: Path, portal, plan: list[dict], *, start: int = 0) -> tup
     return write_batch(tmp_path / "名单.xlsx", rows), rows
 
 
-def environ(pid: int) -> bytes:
+def proc_file(pid: int, name: str) -> bytes:
+    """/proc/PID/NAME (environ, cmdline), or nothing once the process is gone."""
     try:
-        return Path(f"/proc/{pid}/environ").read_bytes()
-    except OSError:
-        return b""
-
-
-def cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
+        return Path(f"/proc/{pid}/{name}").read_bytes()
     except OSError:
         return b""
 
@@ -76,8 +70,8 @@ def test_the_password_reaches_neither_the_driver_nor_the_browser(tmp_path, porta
     proc = spawn_rpa("submit", "--yes", batch, "--out", "out", env=env, cwd=tmp_path, log=tmp_path / "console.log")
     try:
         assert wait_for_records(tmp_path / "out", "started", 1, proc), why(tmp_path / "out")
-        children = {pid: environ(pid) for pid in descendants(proc.pid) if pid != proc.pid}
-        commands = {pid: cmdline(pid) for pid in children}
+        children = {pid: proc_file(pid, "environ") for pid in descendants(proc.pid) if pid != proc.pid}
+        commands = {pid: proc_file(pid, "cmdline") for pid in children}
         assert proc.wait(timeout=240) == 0
     finally:
         if proc.poll() is None:
